@@ -1,0 +1,84 @@
+// codec.ts: encode and decode of one page, with the argument checks.
+import { backend } from './kernels';
+import { MAX_PAGE_SIZE, checkBytes, checkInteger, checkOptions, checkPage, rejection } from './errors';
+
+/** QEMU's default target page size. */
+export const PAGE_SIZE = 4096;
+
+export interface EncodeOptions {
+  /** Longest delta accepted, in bytes; default and maximum: the page length. */
+  limit?: number;
+}
+
+// encode() writes here first, then copies out just the delta, so a short
+// delta does not pin a page-sized allocation.
+const scratch = Buffer.allocUnsafe(MAX_PAGE_SIZE);
+
+function checkPair(oldPage: unknown, newPage: unknown): asserts oldPage is Uint8Array {
+  checkPage(oldPage, 'oldPage');
+  checkPage(newPage, 'newPage');
+  if (oldPage.length !== newPage.length) {
+    throw new RangeError(
+      `The "oldPage" and "newPage" arguments must have the same length, received ${oldPage.length} and ${newPage.length} bytes`,
+    );
+  }
+}
+
+function limitOf(options: EncodeOptions | undefined, pageLength: number): number {
+  checkOptions(options);
+  const limit = options?.limit;
+  if (limit === undefined) return pageLength;
+  checkInteger(limit, 'limit', 0, pageLength);
+  return limit;
+}
+
+/**
+ * The canonical XBZRLE delta of newPage against oldPage: an empty Buffer when
+ * they are equal, null when the delta would be longer than `limit`.
+ */
+export function encode(oldPage: Uint8Array, newPage: Uint8Array, options?: EncodeOptions): Buffer | null {
+  checkPair(oldPage, newPage);
+  const limit = limitOf(options, oldPage.length);
+  const n = backend().encodeInto(oldPage, newPage, scratch, limit);
+  if (n < 0) return null;
+  return Buffer.from(scratch.subarray(0, n));
+}
+
+/**
+ * Writes the delta into `out` and returns its length: 0 when unchanged, -1 on
+ * overflow. The limit is min(options.limit ?? page length, out.length);
+ * nothing is ever written past it.
+ */
+export function encodeInto(
+  oldPage: Uint8Array,
+  newPage: Uint8Array,
+  out: Uint8Array,
+  options?: EncodeOptions,
+): number {
+  checkPair(oldPage, newPage);
+  checkBytes(out, 'out');
+  const limit = Math.min(limitOf(options, oldPage.length), out.length);
+  return backend().encodeInto(oldPage, newPage, out, limit);
+}
+
+/**
+ * Applies `delta` to `page` in place and returns the bytes it covers (the
+ * offset just past its last changed run). A malformed delta throws an
+ * XbzrleError and leaves the page as it was.
+ */
+export function decodeInto(delta: Uint8Array, page: Uint8Array): number {
+  checkBytes(delta, 'delta');
+  checkPage(page, 'page');
+  const r = backend().decodeInto(delta, page);
+  if (r < 0) throw rejection(r);
+  return r;
+}
+
+/** A new page: `delta` applied to a copy of `oldPage`. */
+export function decode(oldPage: Uint8Array, delta: Uint8Array): Buffer {
+  checkPage(oldPage, 'oldPage');
+  checkBytes(delta, 'delta');
+  const page = Buffer.from(oldPage);
+  decodeInto(delta, page);
+  return page;
+}

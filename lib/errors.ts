@@ -1,0 +1,122 @@
+// errors.ts: the error a malformed delta raises, and the argument checks every
+// public function shares (TypeError for a wrong type, RangeError for a size).
+import { isUint8Array } from 'node:util/types';
+
+export const MAX_PAGE_SIZE = 16384;
+
+/** Why a delta was rejected; the codes match native/xbzrle.h `Reject`. */
+export type XbzrleReason =
+  | 'truncated'
+  | 'uleb128-too-long'
+  | 'empty-zero-run'
+  | 'empty-changed-run'
+  | 'run-past-page'
+  | 'run-past-input';
+
+const REASONS: readonly XbzrleReason[] = [
+  'truncated', // 0 is unused; 1..6 follow the native enum
+  'truncated',
+  'uleb128-too-long',
+  'empty-zero-run',
+  'empty-changed-run',
+  'run-past-page',
+  'run-past-input',
+];
+
+const EXPLAIN: Record<XbzrleReason, string> = {
+  truncated: 'the delta ends inside a run pair',
+  'uleb128-too-long': 'a run length needs more than two ULEB128 bytes',
+  'empty-zero-run': 'an unchanged run of length 0 after the first pair',
+  'empty-changed-run': 'a changed run of length 0',
+  'run-past-page': 'a run goes past the end of the page',
+  'run-past-input': 'a changed run goes past the end of the delta',
+};
+
+/** A malformed delta. The page it was applied to is unchanged. */
+export class XbzrleError extends Error {
+  readonly code = 'ERR_XBZRLE_MALFORMED';
+  /** Byte offset in the delta where the bad element starts. */
+  readonly offset: number;
+  readonly reason: XbzrleReason;
+  /** Index of the page in a batch, when the delta came from one. */
+  readonly page?: number;
+
+  constructor(reason: XbzrleReason, offset: number, page?: number) {
+    const where = page === undefined ? '' : ` (page ${page})`;
+    super(`malformed XBZRLE delta${where} at byte ${offset}: ${EXPLAIN[reason]}`);
+    this.name = 'XbzrleError';
+    this.reason = reason;
+    this.offset = offset;
+    if (page !== undefined) this.page = page;
+  }
+}
+
+/**
+ * Backends report a rejection as -(reason + 8 * offset), a number that
+ * crosses Node-API without allocating; this turns it into an XbzrleError.
+ */
+export function rejection(packed: number, page?: number): XbzrleError {
+  const v = -packed;
+  const code = v % 8;
+  return new XbzrleError(REASONS[code] ?? 'truncated', (v - code) / 8, page);
+}
+
+export function packRejection(code: number, offset: number): number {
+  return -(code + 8 * offset);
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (typeof v === 'object' || typeof v === 'function') {
+    const name = (v as { constructor?: { name?: string } }).constructor?.name;
+    return name ? `an instance of ${name}` : 'an object';
+  }
+  if (typeof v === 'string') return `a string`;
+  return `type ${typeof v} (${String(v)})`;
+}
+
+function isDetached(v: Uint8Array): boolean {
+  if (v.byteLength !== 0) return false;
+  try {
+    new Uint8Array(v.buffer, 0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Throws unless v is a Uint8Array (Buffer is one) that is not detached. */
+export function checkBytes(v: unknown, name: string): asserts v is Uint8Array {
+  if (!isUint8Array(v)) {
+    throw new TypeError(`The "${name}" argument must be a Uint8Array or Buffer, received ${describe(v)}`);
+  }
+  if (isDetached(v)) {
+    throw new TypeError(`The "${name}" argument is backed by a detached ArrayBuffer`);
+  }
+}
+
+/** Throws unless v is a page: a Uint8Array of 1 to 16384 bytes. */
+export function checkPage(v: unknown, name: string): asserts v is Uint8Array {
+  checkBytes(v, name);
+  if (v.length === 0 || v.length > MAX_PAGE_SIZE) {
+    throw new RangeError(
+      `The "${name}" argument must be 1 to ${MAX_PAGE_SIZE} bytes long, received ${v.length} bytes`,
+    );
+  }
+}
+
+/** Throws unless v is an integer in [min, max]. */
+export function checkInteger(v: unknown, name: string, min: number, max: number): asserts v is number {
+  if (typeof v !== 'number') {
+    throw new TypeError(`The "${name}" option must be a number, received ${describe(v)}`);
+  }
+  if (!Number.isInteger(v) || v < min || v > max) {
+    throw new RangeError(`The "${name}" option must be an integer from ${min} to ${max}, received ${v}`);
+  }
+}
+
+export function checkOptions(v: unknown, name = 'options'): void {
+  if (v !== undefined && (v === null || typeof v !== 'object')) {
+    throw new TypeError(`The "${name}" argument must be an object, received ${describe(v)}`);
+  }
+}

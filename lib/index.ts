@@ -1,0 +1,7 @@
+// index.ts: the public surface. Re-exports only.
+export { PAGE_SIZE, encode, encodeInto, decodeInto, decode } from './codec';
+export type { EncodeOptions } from './codec';
+export { XbzrleError, MAX_PAGE_SIZE } from './errors';
+export type { XbzrleReason } from './errors';
+export { kernels, kernel, useKernel } from './kernels';
+export { native, nativeStatus } from './status';
