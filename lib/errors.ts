@@ -87,7 +87,8 @@ function isDetached(v: Uint8Array): boolean {
 
 /** Throws unless v is a Uint8Array (Buffer is one) that is not detached. */
 export function checkBytes(v: unknown, name: string): asserts v is Uint8Array {
-  if (!isUint8Array(v)) {
+  // instanceof is the fast path; isUint8Array also accepts other realms' arrays.
+  if (!(v instanceof Uint8Array) && !isUint8Array(v)) {
     throw new TypeError(`The "${name}" argument must be a Uint8Array or Buffer, received ${describe(v)}`);
   }
   if (isDetached(v)) {

@@ -39,20 +39,18 @@ Instance* instance(napi_env env) {
   return static_cast<Instance*>(data);
 }
 
-// Reads argument `i` as a Uint8Array; throws TypeError and returns false else.
+// Reads a Uint8Array (Buffer is one); throws TypeError and returns false
+// for anything else. napi_get_typedarray_info fails on non-typed-arrays, so
+// one call both checks and reads.
 bool get_bytes(napi_env env, napi_value v, const char* what, Bytes* out) {
-  bool is_ta = false;
-  napi_is_typedarray(env, v, &is_ta);
   napi_typedarray_type type;
-  if (is_ta) {
-    void* data = nullptr;
-    size_t length = 0;
-    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) == napi_ok &&
-        type == napi_uint8_array) {
-      out->data = static_cast<uint8_t*>(data);
-      out->size = data ? length : 0;  // a detached buffer has no data
-      return true;
-    }
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array) {
+    out->data = static_cast<uint8_t*>(data);
+    out->size = data ? length : 0;  // a detached buffer has no data
+    return true;
   }
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
   return false;
