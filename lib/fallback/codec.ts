@@ -49,18 +49,12 @@ export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, 
     if (n > cap || zs + ulebSize(n) + n > room) return -1;
     o = ulebPut(out, o, z);
     o = ulebPut(out, o, n);
-    out.set(newp.subarray(nStart, i), o);
-    o += n;
+    if (n < 32) for (let k = nStart; k < i; k++) out[o++] = newp[k];
+    else {
+      out.set(newp.subarray(nStart, i), o); // a view per run only pays for long runs
+      o += n;
+    }
   }
-}
-
-/** Reads a length at d[i] (i + 1 < d.length): [value, size], size 0 if invalid. */
-function ulebGet(d: Uint8Array, i: number): [number, number] {
-  const b0 = d[i];
-  if (b0 < 0x80) return [b0, 1];
-  const b1 = d[i + 1];
-  if (b1 >= 0x80) return [0, 0];
-  return [(b0 & 0x7f) | (b1 << 7), 2];
 }
 
 /** Validates without writing: the bytes covered, or a packed rejection. */
@@ -70,19 +64,31 @@ export function decodeCheck(d: Uint8Array, size: number): number {
   let pos = 0;
   while (i < s) {
     if (s - i < 2) return packRejection(TRUNCATED, i);
-    const [z, zk] = ulebGet(d, i);
-    if (zk === 0) return packRejection(ULEB_TOO_LONG, i);
+    let b0 = d[i];
+    let z = b0;
+    let k = 1;
+    if (b0 >= 0x80) {
+      if (d[i + 1] >= 0x80) return packRejection(ULEB_TOO_LONG, i);
+      z = (b0 & 0x7f) | (d[i + 1] << 7);
+      k = 2;
+    }
     if (i !== 0 && z === 0) return packRejection(EMPTY_ZERO_RUN, i);
     if (z > size - pos) return packRejection(PAST_PAGE, i);
-    i += zk;
+    i += k;
     pos += z;
     if (s - i < 2) return packRejection(TRUNCATED, i);
-    const [n, nk] = ulebGet(d, i);
-    if (nk === 0) return packRejection(ULEB_TOO_LONG, i);
+    b0 = d[i];
+    let n = b0;
+    k = 1;
+    if (b0 >= 0x80) {
+      if (d[i + 1] >= 0x80) return packRejection(ULEB_TOO_LONG, i);
+      n = (b0 & 0x7f) | (d[i + 1] << 7);
+      k = 2;
+    }
     if (n === 0) return packRejection(EMPTY_DATA_RUN, i);
     if (n > size - pos) return packRejection(PAST_PAGE, i);
-    if (n > s - i - nk) return packRejection(PAST_INPUT, i);
-    i += nk + n;
+    if (n > s - i - k) return packRejection(PAST_INPUT, i);
+    i += k + n;
     pos += n;
   }
   return pos;
@@ -92,17 +98,21 @@ export function decodeCheck(d: Uint8Array, size: number): number {
 export function decodeInto(d: Uint8Array, page: Uint8Array): number {
   const covered = decodeCheck(d, page.length);
   if (covered < 0) return covered;
+  // Valid: lengths are at most two bytes and every run is in bounds.
   let i = 0;
   let pos = 0;
-  while (i < d.length) {
-    const [z, zk] = ulebGet(d, i);
-    i += zk;
-    pos += z;
-    const [n, nk] = ulebGet(d, i);
-    i += nk;
-    page.set(d.subarray(i, i + n), pos);
-    i += n;
-    pos += n;
+  const s = d.length;
+  while (i < s) {
+    let b = d[i++];
+    pos += b < 0x80 ? b : (b & 0x7f) | (d[i++] << 7);
+    b = d[i++];
+    const n = b < 0x80 ? b : (b & 0x7f) | (d[i++] << 7);
+    if (n < 32) for (let k = 0; k < n; k++) page[pos++] = d[i++];
+    else {
+      page.set(d.subarray(i, i + n), pos); // a view per run only pays for long runs
+      i += n;
+      pos += n;
+    }
   }
   return covered;
 }

@@ -1,0 +1,46 @@
+// bench/json.ts: the machine-readable result of `xbzrle bench --json`.
+import * as os from 'node:os';
+import * as api from '../index';
+import type { BenchResult, Regime, Row } from './harness';
+
+export interface BenchJson {
+  package: { name: string; version: string };
+  node: string;
+  date: string;
+  host: { cpu: string; cores: number; arch: string; platform: string; memoryBytes: number };
+  native: boolean;
+  kernel: string;
+  kernels: string[];
+  paths: string[];
+  pageSize: number;
+  quick: boolean;
+  regimes: Regime[];
+  absent: string[];
+  rows: Row[];
+}
+
+export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; regimes: Regime[] }): BenchJson {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const pkg = require('../../package.json') as { name: string; version: string };
+  return {
+    package: { name: pkg.name, version: pkg.version },
+    node: process.version,
+    date: new Date().toISOString(),
+    host: {
+      cpu: os.cpus()[0]?.model.trim() ?? 'unknown',
+      cores: os.cpus().length,
+      arch: process.arch,
+      platform: process.platform,
+      memoryBytes: os.totalmem(),
+    },
+    native: api.native,
+    kernel: api.kernel(),
+    kernels: api.kernels(),
+    paths: r.paths,
+    pageSize: o.pageSize,
+    quick: o.quick,
+    regimes: o.regimes,
+    absent: r.absent,
+    rows: r.rows,
+  };
+}

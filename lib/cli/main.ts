@@ -1,0 +1,66 @@
+// cli/main.ts: the `xbzrle` command. Arguments are parsed with node's own
+// util.parseArgs (no dependency); each subcommand lives in its own file.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { benchCommand, BENCH_HELP, BENCH_OPTIONS } from './bench';
+import { infoCommand, INFO_HELP } from './info';
+
+export class UsageError extends Error {}
+
+const HELP = `Usage: xbzrle <command> [options]
+
+Commands:
+  bench     measure the codec on this host (speed and bytes per page)
+  info      version, kernels, and whether the native addon or the twin runs
+
+Run "xbzrle <command> --help" for the options of a command.`;
+
+interface Command {
+  help: string;
+  options: ParseArgsConfig['options'];
+  allowPositionals?: boolean;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number> | number;
+}
+
+const COMMANDS: Record<string, Command> = {
+  bench: { help: BENCH_HELP, options: BENCH_OPTIONS, run: benchCommand },
+  info: { help: INFO_HELP, options: { json: { type: 'boolean' } }, run: infoCommand },
+};
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(HELP);
+    return name ? 0 : 2;
+  }
+  if (name === '--version' || name === '-v') {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    console.log((require('../../package.json') as { version: string }).version);
+    return 0;
+  }
+  const cmd = COMMANDS[name];
+  if (!cmd) {
+    console.error(`xbzrle: unknown command "${name}"\n\n${HELP}`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    console.log(cmd.help);
+    return 0;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: !!cmd.allowPositionals, strict: true });
+  } catch (err) {
+    console.error(`xbzrle ${name}: ${(err as Error).message}\n\n${cmd.help}`);
+    return 2;
+  }
+  try {
+    return await cmd.run(parsed.values, parsed.positionals);
+  } catch (err) {
+    if (err instanceof UsageError || err instanceof RangeError || err instanceof TypeError) {
+      console.error(`xbzrle ${name}: ${err.message}\n\nRun "xbzrle ${name} --help" for the options.`);
+      return 2;
+    }
+    throw err;
+  }
+}
