@@ -1,5 +1,5 @@
 // status.ts: whether the addon or the twin serves, which binary, and why.
-import { addon, loadInfo, platformTag, type BinarySource } from './binding';
+import { addon, loadInfo, platformTag } from './binding';
 
 /** True when the native addon loaded; false when the TypeScript twin serves. */
 export const native: boolean = addon !== null;
@@ -13,7 +13,7 @@ export interface NativeStatus {
    * `'local-build'`: compiled on this machine (build/Release);
    * `'twin'`: the TypeScript codec serves.
    */
-  source: BinarySource;
+  source: 'prebuild' | 'local-build' | 'twin';
   /** Absolute path of the loaded .node file; null when the twin serves. */
   path: string | null;
   /** Why the twin serves; null when the addon loaded. */
