@@ -185,7 +185,8 @@ describeHere('the packed package', () => {
     sourceTgz = path.join(work, 'source', src.filename);
 
     // The release tarball: `npm run prebuild`, then pack.
-    ok(run('npm', ['run', 'prebuild'], stage, env), 'npm run prebuild');
+    // (--cache keeps prebuildify's node-gyp devdir inside the temp directory.)
+    ok(run('npm', ['run', 'prebuild', '--', '--cache', path.join(work, 'prebuildify-cache')], stage, env), 'npm run prebuild');
     fs.rmSync(path.join(stage, 'build'), { recursive: true, force: true });
     packed = packJson(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'full')], stage, env), 'npm pack (full)'));
     fullTgz = path.join(work, 'full', packed.filename);
@@ -303,6 +304,22 @@ describeHere('the packed package', () => {
       const { report } = use(p, 'out-nodenext/default-import.mjs', binBare);
       expect(report).toMatchObject({ face: 'ts-default', native: true, source: 'prebuild' });
     }, 180_000);
+
+    test('a prebuild that does not load: the twin serves and the reason names it', () => {
+      const [tuple] = fs.readdirSync(path.join(pkgDir(p), 'prebuilds'));
+      const dir = path.join(pkgDir(p), 'prebuilds', tuple);
+      const [file] = fs.readdirSync(dir);
+      const good = fs.readFileSync(path.join(dir, file));
+      fs.writeFileSync(path.join(dir, file), 'not an ELF file');
+      try {
+        const { report, stderr } = use(p, 'consumer.cjs', binBare);
+        expect(report).toMatchObject({ native: false, page: true, pair: true });
+        expect(report.status.reason).toMatch(/^the prebuild .*prebuilds.* failed to load \(/);
+        expect(stderr.match(/Warning: xbzrle:/g)).toHaveLength(1);
+      } finally {
+        fs.writeFileSync(path.join(dir, file), good);
+      }
+    });
 
     test('without the prebuild the twin serves, warns exactly once, and XBZRLE_NO_NATIVE=1 silences it', () => {
       fs.rmSync(path.join(pkgDir(p), 'prebuilds'), { recursive: true });
