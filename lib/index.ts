@@ -5,3 +5,4 @@ export { XbzrleError, MAX_PAGE_SIZE } from './errors';
 export type { XbzrleReason } from './errors';
 export { kernels, kernel, useKernel } from './kernels';
 export { native, nativeStatus } from './status';
+export type { NativeStatus } from './status';
