@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
       mprotect(regions[i].p, regions[i].n * PAGE, PROT_READ);
       mprotect(regions[i].p, regions[i].n * PAGE, PROT_READ | PROT_WRITE);
     }
-    if (round % 20 == 0) { printf("dirty: round %llu\n", (unsigned long long)round); fflush(stdout); }
+    if (round % 500 == 0) { printf("dirty: round %llu\n", (unsigned long long)round); fflush(stdout); }
     sleep_ms(round_ms);
   }
 }
