@@ -355,6 +355,7 @@ async function main() {
   const allEqual = comparison.length > 0 && comparison.every((b) => b.equal);
   log(`destination RAM ${allEqual ? 'equals' : 'DIFFERS FROM'} the rebuilt RAM (${comparison.map((b) => `${b.name} ${b.equal ? 'ok' : `${b.differingPages} pages differ`}`).join(', ')})`);
 
+  const streamBytes = fs.statSync(stream).size;
   let streamFile = stream;
   if (opt.gzip) {
     streamFile = `${stream}.gz`;
@@ -371,7 +372,8 @@ async function main() {
     mode: opt.mode,
     options: { passes, scale: Number(opt.scale), roundMs: Number(opt['round-ms']), xbzrleCacheSize: Number(opt.cache), fastBandwidth: Number(opt.fast), slowBandwidth: Number(opt.slow), downtimeLimitMs: 1 },
     qemuArgs: args.map((a) => a.replaceAll(work, '$WORK').replaceAll(ramFile ?? '\0', '$RAMFILE')),
-    stream: { file: path.basename(streamFile), bytes: report.bytes, storedBytes: fs.statSync(streamFile).size },
+    // bytes: the whole stream; readBytes: up to where the reader stops (device state).
+    stream: { file: path.basename(streamFile), bytes: streamBytes, readBytes: report.bytes, storedBytes: fs.statSync(streamFile).size },
     qemuStats: { ram: migration.ram, xbzrle: migration['xbzrle-cache'] },
     reader: {
       records: report.records,

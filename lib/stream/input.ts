@@ -4,15 +4,21 @@ import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
 
-export type StreamInput = string | Readable | AsyncIterable<Uint8Array>;
+/** A path, a stream's bytes in memory, or a source of chunks (a Readable is one). */
+export type StreamInput = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const GZIP = [0x1f, 0x8b];
 
+function iterate(input: StreamInput): AsyncIterator<Uint8Array> | Iterator<Uint8Array> {
+  if (typeof input === 'string') return fs.createReadStream(input, { highWaterMark: 1 << 16 })[Symbol.asyncIterator]();
+  if (input instanceof Uint8Array) return [input][Symbol.iterator]();
+  if (Symbol.asyncIterator in input) return input[Symbol.asyncIterator]();
+  return input[Symbol.iterator]();
+}
+
 /** The input's bytes, decompressed if gzip; a path is read in 64 KiB chunks. */
 export async function* inputChunks(input: StreamInput): AsyncGenerator<Uint8Array> {
-  const source: AsyncIterable<Uint8Array> =
-    typeof input === 'string' ? fs.createReadStream(input, { highWaterMark: 1 << 16 }) : input;
-  const it = source[Symbol.asyncIterator]();
+  const it = iterate(input);
   // Gather two bytes to decide; chunks may be as small as one byte.
   const head: Buffer[] = [];
   let headLength = 0;
@@ -30,13 +36,10 @@ export async function* inputChunks(input: StreamInput): AsyncGenerator<Uint8Arra
       return;
     }
     const gunzip = zlib.createGunzip();
-    const rest: AsyncIterable<Uint8Array> = {
-      [Symbol.asyncIterator]: () => it,
-    };
     const compressed = Readable.from(
       (async function* () {
         yield first;
-        yield* rest;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
       })(),
     );
     compressed.on('error', (err) => gunzip.destroy(err));
