@@ -241,4 +241,13 @@ describe('inspectStream on synthetic streams', () => {
     expect(r.xbzrle.unsentBase).toBe(1);
     expect(r.parts.map((p) => [p.type, p.pass])).toEqual([['start', 1], ['part', 1], ['part', 2], ['end', 3]]);
   });
+
+  test('compressed pages come out of order: only a page sent again starts a pass', async () => {
+    const b = new StreamBuilder().header().start(2, 'ram').memSize(RAM).eos();
+    b.part(2).compressed('pc.ram', 3 * P, pageA).compressed(null, P, pageA).zero(null, 0).compressed(null, 2 * P, pageB).eos();
+    b.part(2, 0x03).compressed('pc.ram', 2 * P, pageC).compressed(null, P, pageB).eos().eof();
+    const r = await inspectStream(b.build());
+    expect(r.passes.map((p) => p.records['compressed-page'] + p.records.zero)).toEqual([4, 2]);
+    expect(r.resent).toMatchObject({ raw: 2, wouldFit: 2 });
+  });
 });

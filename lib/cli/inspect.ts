@@ -70,7 +70,7 @@ export function formatReport(name: string, r: InspectReport, showParts: boolean)
   out.push(table([['kind', 'count', 'bytes'], ...kinds.map(([k, t]) => [k, t.count, t.bytes])]));
 
   if (r.passes.length) {
-    out.push('', `Passes (${r.passes.length}; a pass starts where the page address goes back down)`);
+    out.push('', `Passes (${r.passes.length}; a new pass starts where the page address goes back down or a page comes again)`);
     out.push(
       table([
         ['pass', 'offset', 'bytes', 'zero', 'page', 'xbzrle', 'resent'],

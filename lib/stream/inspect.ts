@@ -138,6 +138,8 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
   let part: PartReport | undefined;
   let pass: PassReport | undefined;
   let lastPos = Infinity; // position (block, page) of the last page record
+  let compressed = false; // compression threads flush pages out of order
+  const passOf = new Map<string, Uint32Array>(); // per block and page: the last pass that sent it
   let contentRecords = 0;
   const sections = new Map<number, { name: string; id: number; count: number }>();
 
@@ -179,20 +181,29 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
             image = new RamImage(store, pageSize);
           }
           image!.addBlocks(ev.blocks);
-          ev.blocks.forEach((b) => blockIndex.set(b.name, blockIndex.size));
+          for (const b of ev.blocks) {
+            blockIndex.set(b.name, blockIndex.size);
+            passOf.set(b.name, new Uint32Array(Math.ceil(b.length / pageSize)));
+          }
           break;
         case 'zero':
         case 'page':
         case 'compressed-page':
         case 'xbzrle': {
-          // A pass walks the blocks in order, pages ascending; going back starts a new one.
+          // A pass walks the blocks in order, pages ascending, and sends a page
+          // at most once: going back, or a page sent again, starts a new pass.
+          // (With compression, pages come out of order; only repeats count.)
+          if (ev.kind === 'compressed-page') compressed = true;
           const pos = blockIndex.get(ev.block)! * 2 ** 40 + ev.addr;
-          if (!pass || pos <= lastPos) {
+          const sentIn = passOf.get(ev.block)!;
+          const index = ev.addr / pageSize;
+          if (!pass || (!compressed && pos <= lastPos) || sentIn[index] === pass.pass) {
             pass = { pass: (pass?.pass ?? 0) + 1, offset: ev.offset, bytes: 0, records: emptyKinds(), resent: 0 };
             report.passes.push(pass);
             if (part && part.records.zero + part.records.page + part.records.xbzrle + part.records['compressed-page'] === 0) part.pass = pass.pass;
           }
           lastPos = pos;
+          sentIn[index] = pass.pass;
           pass.records[ev.kind]++;
           pass.bytes += ev.size;
           part!.records[ev.kind]++;
