@@ -70,10 +70,10 @@ class Parser {
       const type = r.u8();
       switch (type) {
         case Section.CONFIGURATION: {
-          const ev = await this.configuration(start);
+          const { ev, unknown } = await this.configuration(start);
           yield ev;
-          if (ev.subsections.some((s) => s.startsWith('?'))) {
-            yield this.stop(r.offset, `unknown configuration subsection "${ev.subsections.at(-1)!.slice(1)}": its length is not known`);
+          if (unknown) {
+            yield this.stop(r.offset, `unknown configuration subsection "${unknown}": its length is not known, so reading stops here`);
             return;
           }
           break;
@@ -144,7 +144,8 @@ class Parser {
     );
   }
 
-  private async configuration(start: number): Promise<ConfigurationEvent> {
+  /** The configuration section; `unknown` names a subsection it cannot skip. */
+  private async configuration(start: number): Promise<{ ev: ConfigurationEvent; unknown?: string }> {
     const r = this.r;
     await r.need(4, 'the configuration section', start);
     const len = r.be32();
@@ -179,14 +180,14 @@ class Parser {
       } else if (name === 'configuration/clear-bitmap-shift') {
         await r.skip(4, name);
       } else {
-        ev.subsections.push(`?${name}`);
-        break;
+        ev.size = r.offset - start;
+        return { ev, unknown: name };
       }
       ev.subsections.push(name);
     }
     this.capabilities = ev.capabilities;
     ev.size = r.offset - start;
-    return ev;
+    return { ev };
   }
 
   /** The records of one part of the 'ram' section, up to EOS and the footer. */
