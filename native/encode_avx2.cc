@@ -12,9 +12,6 @@ namespace xbzrle {
 namespace {
 
 struct Avx2 {
-  static constexpr bool kMaskedCopy = false;
-  static void copy_masked(uint8_t*, const uint8_t*, size_t) {}
-
   XBZRLE_WALK_TARGET static inline __m256i load(const uint8_t* p) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   }

@@ -1,7 +1,6 @@
 // encode_avx512.cc: the AVX-512BW kernel. One 64-byte compare gives the
-// walker's mask directly in a k register; masked loads read the page tail
-// without a bounce buffer, and masked moves copy a run exactly, so short runs
-// need no slack before the limit.
+// walker's mask directly in a k register, and masked loads read the page
+// tail without a bounce buffer.
 #include "arch.h"
 
 #if defined(XBZRLE_X86_64)
@@ -14,15 +13,8 @@ namespace xbzrle {
 namespace {
 
 struct Avx512 {
-  static constexpr bool kMaskedCopy = true;
-
   XBZRLE_WALK_TARGET static inline __mmask64 first(size_t n) {  // n <= 64
     return _bzhi_u64(~0ull, static_cast<unsigned>(n));
-  }
-
-  XBZRLE_WALK_TARGET static inline void copy_masked(uint8_t* dst, const uint8_t* src, size_t n) {
-    __mmask64 m = first(n);
-    _mm512_mask_storeu_epi8(dst, m, _mm512_maskz_loadu_epi8(m, src));
   }
 
   XBZRLE_WALK_TARGET static inline uint64_t diff64(const uint8_t* a, const uint8_t* b) {

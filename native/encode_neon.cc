@@ -13,9 +13,6 @@ namespace xbzrle {
 namespace {
 
 struct Neon {
-  static constexpr bool kMaskedCopy = false;
-  static void copy_masked(uint8_t*, const uint8_t*, size_t) {}
-
   static inline uint64_t diff64(const uint8_t* a, const uint8_t* b) {
     static const uint8_t kBits[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     const uint8x16_t bits = vld1q_u8(kBits);

@@ -12,9 +12,6 @@ namespace xbzrle {
 namespace {
 
 struct Sse2 {
-  static constexpr bool kMaskedCopy = false;
-  static void copy_masked(uint8_t*, const uint8_t*, size_t) {}
-
   XBZRLE_WALK_TARGET static inline uint32_t eq16(const uint8_t* a, const uint8_t* b) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
     __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));

@@ -14,9 +14,6 @@
 //   size_t   skip_equal(a, b, len)   a multiple of 64, <= len, such that
 //                                    a[0..k) == b[0..k); stops at (or before)
 //                                    the first 64-byte block that differs
-//   bool     kMaskedCopy             true when copy_masked exists
-//   void     copy_masked(dst, src, n)  exactly n <= 64 bytes, no byte read or
-//                                    written outside [0, n)
 #ifndef XBZRLE_WALK_TARGET
 #error "define XBZRLE_WALK_TARGET before including encode_walk.h"
 #endif
@@ -44,6 +41,7 @@ struct TailBlock {
 };
 
 // The pair (z, n, src[0..n)) written exactly; false when it does not fit.
+// The slow path: long runs, and short ones near the limit or the page end.
 inline bool put_pair_exact(uint8_t* out, size_t* o, size_t limit, size_t z, size_t n,
                            const uint8_t* src) {
   size_t at = *o;
@@ -55,89 +53,105 @@ inline bool put_pair_exact(uint8_t* out, size_t* o, size_t limit, size_t z, size
   return true;
 }
 
-// Writes the pair (zero run z, changed run n with its bytes at src); false
-// on overflow. `src_room` is how many bytes may be read from src.
-template <class V>
-XBZRLE_WALK_TARGET inline bool put_pair(uint8_t* out, size_t* o, size_t limit, size_t z, size_t n,
-                                        const uint8_t* src, size_t src_room) {
-  const size_t at = *o;
-  const size_t room = limit - at;
-  const size_t zs = 1 + (z >= 128);
-  if (V::kMaskedCopy) {
-    // Masked moves touch exactly n bytes: no slack needed in out or page.
-    if (n < 128 && zs + 1 + n <= room) {
-      out[at] = static_cast<uint8_t>(z < 128 ? z : (z | 0x80));
-      out[at + 1] = static_cast<uint8_t>(z >> 7);  // overwritten when zs == 1
-      out[at + zs] = static_cast<uint8_t>(n);
-      if (n <= 64) {
-        V::copy_masked(out + at + zs + 1, src, n);
-      } else {
-        std::memcpy(out + at + zs + 1, src, n);
-      }
-      *o = at + zs + 1 + n;
+// A short pair (n <= 16) with room to spare: a 4-byte header store (ULEB128
+// of z, then n; the bytes past it are scratch) and one 16-byte copy that may
+// run past n into the slack the caller checked. Both lengths need no branch.
+XBZRLE_WALK_TARGET inline size_t put_short_pair(uint8_t* out, size_t o, size_t z, size_t n,
+                                                const uint8_t* src) {
+  const uint32_t two = z >= 128;
+  const uint32_t zlow = static_cast<uint32_t>(z) | (two << 7);  // low 7 bits + continuation
+  const uint32_t head = (zlow & 0xff) | (static_cast<uint32_t>(z >> 7) << 8);
+  // z < 128: [z, n]; z >= 128: [z | 0x80, z >> 7, n]
+  const uint32_t word = two ? head | (static_cast<uint32_t>(n) << 16)
+                            : (zlow & 0xff) | (static_cast<uint32_t>(n) << 8);
+  std::memcpy(out + o, &word, 4);  // little-endian hosts only (arch.h)
+  const size_t hs = 2 + two;
+  std::memcpy(out + o + hs, src, 16);
+  return o + hs + n;
+}
+
+// The output side of the walk.
+struct Writer {
+  uint8_t* out;
+  const uint8_t* b;  // the new page
+  size_t limit;
+  size_t o;      // bytes written
+  size_t run;    // where the run in progress starts
+  size_t z;      // the zero run before the changed run in progress
+
+  // Ends the changed run in progress at `pos`; false on overflow. Short
+  // runs take the fast path while o < o_lim (callers make o_lim 0 where
+  // the 19 bytes of slack or the 16-byte read are not available).
+  XBZRLE_WALK_TARGET inline bool end_changed(size_t pos, size_t o_lim) {
+    const size_t n = pos - run;
+    if (n <= 16 && o < o_lim) {
+      o = put_short_pair(out, o, z, n, b + run);
       return true;
     }
-  } else if (n <= 16 && room >= 19 && src_room >= 16) {
-    // Short run with slack: one 16-byte move; the bytes past n are scratch
-    // that the next pair overwrites (all inside the limit).
-    out[at] = static_cast<uint8_t>(z < 128 ? z : (z | 0x80));
-    out[at + 1] = static_cast<uint8_t>(z >> 7);
-    out[at + zs] = static_cast<uint8_t>(n);
-    std::memcpy(out + at + zs + 1, src, 16);
-    *o = at + zs + 1 + n;
-    return true;
+    return put_pair_exact(out, &o, limit, z, n, b + run);
   }
-  return put_pair_exact(out, o, limit, z, n, src);
-}
+};
 
 template <class V>
 XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, size_t size,
                                            uint8_t* out, size_t limit) {
   const size_t full = size & ~static_cast<size_t>(63);
-  size_t o = 0;        // bytes written
-  size_t run = 0;      // where the run in progress starts
-  size_t z = 0;        // the zero run before the changed run in progress
+  // 19 bytes of room: 3 header bytes and 16 copied.
+  const size_t o_fast = limit >= 19 ? limit - 18 : 0;
+  Writer w{out, b, limit, 0, 0, 0};
   bool changed = false;  // is the run in progress a changed run?
+
   for (size_t base = 0; base < size; base += 64) {
     uint64_t ne;
     if (base < full) {
       ne = V::diff64(a + base, b + base);
       if (!ne && !changed) {
         // A zero run goes on over an equal block: skip at memory speed.
-        base += 64 + V::skip_equal(a + base + 64, b + base + 64, full - base - 64);
-        base -= 64;  // the loop adds it back
+        base += V::skip_equal(a + base + 64, b + base + 64, full - base - 64);
         continue;
       }
     } else {
       ne = V::diff_tail(a + base, b + base, size - base);
     }
+    // Runs in this block start before byte base + 64, so a 16-byte read from
+    // any of them stays in the page when base + 80 <= size.
+    const size_t o_lim = base + 80 <= size ? o_fast : 0;
     // Bit j set: byte base+j starts a new run (its state differs from the
     // byte before; before byte 0 the state is "equal", so a page that
     // differs at byte 0 starts with a zero run of length 0).
     uint64_t t = ne ^ ((ne << 1) | static_cast<uint64_t>(changed));
-    while (t) {
-      const size_t pos = base + ctz64(t);
+    if (changed && t) {  // the changed run in progress ends here
+      const size_t end = base + ctz64(t);
       t &= t - 1;
-      if (!changed) {
-        z = pos - run;
-        run = pos;
-        changed = true;
-        continue;
-      }
-      if (!put_pair<V>(out, &o, limit, z, pos - run, b + run, size - run)) return -1;
-      run = pos;
+      if (!w.end_changed(end, o_lim)) return -1;
+      w.run = end;
       changed = false;
+    }
+    // Boundaries alternate: a changed run starts, then ends.
+    while (t) {
+      const size_t start = base + ctz64(t);
+      t &= t - 1;
+      w.z = start - w.run;
+      w.run = start;
+      if (!t) {
+        changed = true;
+        break;
+      }
+      const size_t end = base + ctz64(t);
+      t &= t - 1;
+      if (!w.end_changed(end, o_lim)) return -1;
+      w.run = end;
     }
     if (changed) {
       // The changed run goes on: give up as soon as even its known part
       // cannot fit, so hopeless pages stop early.
       const size_t end = base + 64 < size ? base + 64 : size;
-      const size_t n = end - run;
-      if (uleb_size(z) + uleb_size(n) + n > limit - o) return -1;
+      const size_t n = end - w.run;
+      if (uleb_size(w.z) + uleb_size(n) + n > limit - w.o) return -1;
     }
   }
-  if (changed && !put_pair<V>(out, &o, limit, z, size - run, b + run, size - run)) return -1;
-  return static_cast<long>(o);
+  if (changed && !w.end_changed(size, 0)) return -1;
+  return static_cast<long>(w.o);
 }
 
 }  // namespace
