@@ -128,7 +128,7 @@ struct Tight {
   uint8_t* block;
   uint8_t* p;
   Tight(size_t size, size_t skew) {
-    block = static_cast<uint8_t*>(std::malloc(skew + size + 1));  // +1: size may be 0
+    block = static_cast<uint8_t*>(std::malloc(skew + size > 0 ? skew + size : 1));
     p = block + skew;
   }
   ~Tight() { std::free(block); }
