@@ -147,12 +147,13 @@ enum Shape {
   kAllChanged,
   kEveryOther,
   kBoundaryRuns,
+  kManyRuns,
   kNumShapes
 };
 
 const char* shape_name(int s) {
   static const char* names[] = {"unchanged", "one-byte",  "scattered",   "density",
-                                "runs",      "all-changed", "every-other", "boundary-runs"};
+                                "runs",      "all-changed", "every-other", "boundary-runs", "many-runs"};
   return names[s];
 }
 
@@ -225,6 +226,15 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
         size_t start = (r.below(size / 16 + 1) * 16 + r.below(3) + size - 1) % size;
         size_t len = r.below(3) == 0 ? 1 + r.below(3) : 15 + r.below(3) + 16 * r.below(5);
         for (size_t x = start; x < start + len && x < size; x++) b[x] = other(r, a[x]);
+      }
+      break;
+    }
+    case kManyRuns: {
+      // Hundreds of short runs with a few of 120..160 bytes among them:
+      // one-byte and two-byte lengths all over long deltas.
+      auto len = [&r]() { return r.below(20) ? 1 + r.below(3) : 120 + r.below(41); };
+      for (size_t i = len() - 1; i < size; i += len()) {
+        for (size_t n = len(); n > 0 && i < size; n--, i++) b[i] = other(r, a[i]);
       }
       break;
     }
