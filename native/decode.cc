@@ -82,47 +82,66 @@ inline void copy_run(uint8_t* dst, const uint8_t* src, size_t n) {
   }
 }
 
-// Where one changed run goes: d[src..src+n) onto page[pos..pos+n).
-struct Run {
-  uint32_t src;
-  uint16_t pos;  // < 16384
-  uint16_t n;    // <= 16384
-};
+// Where one changed run goes: d[src..src+n) onto page[pos..pos+n), packed
+// in one word (src < 2^32, pos < 2^14, n <= 2^14) so noting it is one store.
+using Run = uint64_t;
+inline Run make_run(size_t src, size_t pos, size_t n) {
+  return static_cast<uint64_t>(src) | (static_cast<uint64_t>(pos) << 32) |
+         (static_cast<uint64_t>(n) << 48);
+}
+inline size_t run_src(Run r) { return static_cast<uint32_t>(r); }
+inline size_t run_pos(Run r) { return static_cast<uint16_t>(r >> 32); }
+inline size_t run_n(Run r) { return static_cast<uint16_t>(r >> 48); }
+
+// The fast path of the validating pass: pairs whose two lengths are one
+// byte each, 1..127 (the first pair, where a zero run may be empty, never
+// comes here), whose run fits the page, and that leave at least two bytes of
+// delta after them (so the next pair can be read without another check).
+// Stops at the first other pair, which check_pair then reads exactly.
+// kNote: also note each run in runs[k] while k < cap.
+template <bool kNote>
+inline void scan_fast(const uint8_t* d, size_t s, size_t size, size_t* i_io, size_t* pos_io,
+                      Run* runs, size_t cap, size_t* k_io) {
+  size_t i = *i_io, pos = *pos_io, k = *k_io;
+  if (s < 2 || i > s - 2) return;
+  const size_t last = s - 2;  // a pair may end at most here to stay on the fast path
+  for (;;) {
+    uint16_t w;  // z, n: both in 1..127 iff no byte has bit 7 before or after subtracting 1
+    std::memcpy(&w, d + i, 2);
+    const size_t z = d[i], n = d[i + 1];  // n from its own load: the chain is load + add
+    const size_t next_i = i + 2 + n, next_pos = pos + z + n;
+    const bool ok = !(((w - 0x0101u) | w) & 0x8080u) & (next_pos <= size) & (next_i <= last) &
+                    (!kNote | (k < cap));
+    if (!ok) break;
+    if (kNote) runs[k++] = make_run(i + 2, pos + z, n);
+    i = next_i;
+    pos = next_pos;
+  }
+  *i_io = i;
+  *pos_io = pos;
+  *k_io = k;
+}
 
 // The validating pass. With `runs`, it also notes where the first `cap`
 // changed runs go, so that the apply pass copies them without walking the
-// pair chain again; *count gets the number of changed runs.
+// pair chain again; *noted gets how many it noted.
 long scan(const uint8_t* d, size_t s, size_t size, DecodeError* err, Run* runs, size_t cap,
-          size_t* count) {
+          size_t* noted) {
   size_t i = 0, pos = 0, k = 0;
   while (i < s) {
-    // Fast path: one-byte lengths that pass every check, decided with one
-    // branch. Anything else (two-byte lengths, any error) goes through
-    // check_pair, which finds the exact reason.
-    while (s - i >= 2) {
-      const size_t z = d[i], n = d[i + 1];
-      const size_t next_pos = pos + z + n, next_i = i + 2 + n;
-      const bool ok = ((z | n) < 128) & (n != 0) & ((z != 0) | (i == 0)) & (next_pos <= size) &
-                      (next_i <= s);
-      if (!ok) break;
-      if (k < cap)
-        runs[k] = Run{static_cast<uint32_t>(i + 2), static_cast<uint16_t>(pos + z),
-                      static_cast<uint16_t>(n)};
-      k++;
-      i = next_i;
-      pos = next_pos;
+    if (runs && k < cap) {
+      scan_fast<true>(d, s, size, &i, &pos, runs, cap, &k);
+    } else {
+      scan_fast<false>(d, s, size, &i, &pos, nullptr, 0, &k);
     }
     if (i < s) {
       size_t n;
       if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
       // The run just checked ends at i in the delta and at pos in the page.
-      if (k < cap)
-        runs[k] = Run{static_cast<uint32_t>(i - n), static_cast<uint16_t>(pos - n),
-                      static_cast<uint16_t>(n)};
-      k++;
+      if (runs && k < cap) runs[k++] = make_run(i - n, pos - n, n);
     }
   }
-  if (count) *count = k;
+  if (noted) *noted = k;
   return static_cast<long>(pos);
 }
 
@@ -137,15 +156,17 @@ long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError*
   // 50%-random one; runs past the first kCap are found by walking the pairs.
   constexpr size_t kCap = 512;
   Run runs[kCap];
-  size_t count = 0;
-  const long covered = scan(d, s, size, err, runs, kCap, &count);
+  size_t noted = 0;
+  const long covered = scan(d, s, size, err, runs, kCap, &noted);
   if (covered < 0) return covered;
   // Valid: every length below is in bounds, proved by scan.
-  const size_t noted = count < kCap ? count : kCap;
-  for (size_t k = 0; k < noted; k++) copy_run(page + runs[k].pos, d + runs[k].src, runs[k].n);
-  if (count <= kCap) return covered;
-  size_t i = runs[kCap - 1].src + runs[kCap - 1].n;
-  size_t pos = static_cast<size_t>(runs[kCap - 1].pos) + runs[kCap - 1].n;
+  for (size_t k = 0; k < noted; k++) copy_run(page + run_pos(runs[k]), d + run_src(runs[k]), run_n(runs[k]));
+  size_t i = 0, pos = 0;
+  if (noted) {
+    const Run last = runs[noted - 1];
+    i = run_src(last) + run_n(last);
+    pos = run_pos(last) + run_n(last);
+  }
   while (i < s) {
     size_t z = d[i], n;
     if (z < 128) {

@@ -13,6 +13,20 @@ namespace {
 // Bytes from the start where a and b agree (up to len).
 size_t equal_run(const uint8_t* a, const uint8_t* b, size_t len) {
   size_t k = 0;
+  // Most zero runs in a busy page are short: a word at a time first.
+  for (; k + 8 <= len && k < 32; k += 8) {
+    uint64_t x = load_le64(a + k) ^ load_le64(b + k);
+    if (x) return k + ctz64(x) / 8;
+  }
+  // Long equal stretches: four words a step and one branch, so the loads
+  // overlap; then the word that differs is found below.
+  for (; k + 32 <= len; k += 32) {
+    uint64_t x = (load_le64(a + k) ^ load_le64(b + k)) |
+                 (load_le64(a + k + 8) ^ load_le64(b + k + 8)) |
+                 (load_le64(a + k + 16) ^ load_le64(b + k + 16)) |
+                 (load_le64(a + k + 24) ^ load_le64(b + k + 24));
+    if (x) break;
+  }
   for (; k + 8 <= len; k += 8) {
     uint64_t x = load_le64(a + k) ^ load_le64(b + k);
     if (x) return k + ctz64(x) / 8;
