@@ -22,4 +22,16 @@
 #define XBZRLE_TARGET(isa)
 #endif
 
+// Keeps rare paths out of hot loops; says which way a branch usually goes.
+#if defined(__GNUC__) || defined(__clang__)
+#define XBZRLE_NOINLINE __attribute__((noinline))
+#define XBZRLE_LIKELY(x) __builtin_expect(!!(x), 1)
+#elif defined(_MSC_VER)
+#define XBZRLE_NOINLINE __declspec(noinline)
+#define XBZRLE_LIKELY(x) (x)
+#else
+#define XBZRLE_NOINLINE
+#define XBZRLE_LIKELY(x) (x)
+#endif
+
 #endif

@@ -40,57 +40,43 @@ struct TailBlock {
   }
 };
 
-// The pair (z, n, src[0..n)) written exactly; false when it does not fit.
-// The slow path: long runs, and short ones near the limit or the page end.
-inline bool put_pair_exact(uint8_t* out, size_t* o, size_t limit, size_t z, size_t n,
-                           const uint8_t* src) {
-  size_t at = *o;
-  if (uleb_size(z) + uleb_size(n) + n > limit - at) return false;
-  at += uleb_put(out + at, z);
-  at += uleb_put(out + at, n);
-  std::memcpy(out + at, src, n);
-  *o = at + n;
-  return true;
+constexpr size_t kOverflow = ~static_cast<size_t>(0);
+
+// The pair (z, n, src[0..n)) written exactly at out + o: returns the new
+// output length, or kOverflow when it does not fit. The slow path: long
+// runs, and short ones near the limit or the page end. Values in and out,
+// no pointers, so the caller keeps its state in registers.
+XBZRLE_NOINLINE inline size_t put_pair_exact(uint8_t* out, size_t o, size_t limit, size_t z,
+                                             size_t n, const uint8_t* src) {
+  if (uleb_size(z) + uleb_size(n) + n > limit - o) return kOverflow;
+  o += uleb_put(out + o, z);
+  o += uleb_put(out + o, n);
+  std::memcpy(out + o, src, n);
+  return o + n;
 }
 
-// A short pair (n <= 16) with room to spare: a 4-byte header store (ULEB128
-// of z, then n; the bytes past it are scratch) and one 16-byte copy that may
-// run past n into the slack the caller checked. Both lengths need no branch.
-XBZRLE_WALK_TARGET inline size_t put_short_pair(uint8_t* out, size_t o, size_t z, size_t n,
-                                                const uint8_t* src) {
-  const uint32_t two = z >= 128;
-  const uint32_t zlow = static_cast<uint32_t>(z) | (two << 7);  // low 7 bits + continuation
-  const uint32_t head = (zlow & 0xff) | (static_cast<uint32_t>(z >> 7) << 8);
-  // z < 128: [z, n]; z >= 128: [z | 0x80, z >> 7, n]
-  const uint32_t word = two ? head | (static_cast<uint32_t>(n) << 16)
-                            : (zlow & 0xff) | (static_cast<uint32_t>(n) << 8);
-  std::memcpy(out + o, &word, 4);  // little-endian hosts only (arch.h)
-  const size_t hs = 2 + two;
-  std::memcpy(out + o + hs, src, 16);
-  return o + hs + n;
-}
-
-// The output side of the walk.
-struct Writer {
-  uint8_t* out;
-  const uint8_t* b;  // the new page
-  size_t limit;
-  size_t o;      // bytes written
-  size_t run;    // where the run in progress starts
-  size_t z;      // the zero run before the changed run in progress
-
-  // Ends the changed run in progress at `pos`; false on overflow. Short
-  // runs take the fast path while o < o_lim (callers make o_lim 0 where
-  // the 19 bytes of slack or the 16-byte read are not available).
-  XBZRLE_WALK_TARGET inline bool end_changed(size_t pos, size_t o_lim) {
-    const size_t n = pos - run;
-    if (n <= 16 && o < o_lim) {
-      o = put_short_pair(out, o, z, n, b + run);
-      return true;
-    }
-    return put_pair_exact(out, &o, limit, z, n, b + run);
+// Any pair that ends the changed run [run, end) after a zero run of z bytes:
+// returns the new output length or kOverflow. A short run (n <= 16) with
+// room to spare (o < o_lim: 19 bytes of slack, and 16 bytes readable at
+// b + run) is one header store and one 16-byte copy, whose bytes past n are
+// scratch that the next pair overwrites, all inside the limit.
+XBZRLE_NOINLINE XBZRLE_WALK_TARGET inline size_t put_pair(uint8_t* out, size_t o, size_t o_lim,
+                                                          size_t limit, size_t z,
+                                                          const uint8_t* b, size_t run,
+                                                          size_t end) {
+  const size_t n = end - run;
+  if (n <= 16 && o < o_lim) {
+    // z < 128: [z, n]; else [z | 0x80, z >> 7, n]
+    const uint32_t head = z < 128 ? static_cast<uint32_t>(z | n << 8)
+                                  : static_cast<uint32_t>((z & 0x7f) | 0x80 | (z >> 7) << 8 |
+                                                          n << 16);
+    const size_t hs = z < 128 ? 2 : 3;
+    std::memcpy(out + o, &head, 4);  // little-endian hosts only (arch.h)
+    std::memcpy(out + o + hs, b + run, 16);
+    return o + hs + n;
   }
-};
+  return put_pair_exact(out, o, limit, z, n, b + run);
+}
 
 template <class V>
 XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, size_t size,
@@ -98,7 +84,9 @@ XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, s
   const size_t full = size & ~static_cast<size_t>(63);
   // 19 bytes of room: 3 header bytes and 16 copied.
   const size_t o_fast = limit >= 19 ? limit - 18 : 0;
-  Writer w{out, b, limit, 0, 0, 0};
+  size_t o = 0;          // bytes written
+  size_t run = 0;        // where the run in progress starts
+  size_t z = 0;          // the zero run before the changed run in progress
   bool changed = false;  // is the run in progress a changed run?
 
   for (size_t base = 0; base < size; base += 64) {
@@ -123,35 +111,51 @@ XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, s
     if (changed && t) {  // the changed run in progress ends here
       const size_t end = base + ctz64(t);
       t &= t - 1;
-      if (!w.end_changed(end, o_lim)) return -1;
-      w.run = end;
+      o = put_pair(out, o, o_lim, limit, z, b, run, end);
+      if (o == kOverflow) return -1;
+      run = end;
       changed = false;
     }
     // Boundaries alternate: a changed run starts, then ends.
     while (t) {
       const size_t start = base + ctz64(t);
       t &= t - 1;
-      w.z = start - w.run;
-      w.run = start;
+      z = start - run;
+      run = start;
       if (!t) {
         changed = true;
         break;
       }
       const size_t end = base + ctz64(t);
       t &= t - 1;
-      if (!w.end_changed(end, o_lim)) return -1;
-      w.run = end;
+      const size_t n = end - run;
+      if (XBZRLE_LIKELY(((n - 1) | (z >> 3)) < 16 && o < o_lim)) {
+        // The busy-page case, inline: z < 128 and 1 <= n <= 16, so the
+        // header is two bytes [z, n] and one 16-byte copy takes the run
+        // (its bytes past n are scratch inside the slack o_lim leaves).
+        const uint16_t head = static_cast<uint16_t>(z | n << 8);
+        std::memcpy(out + o, &head, 2);  // little-endian hosts only (arch.h)
+        std::memcpy(out + o + 2, b + run, 16);
+        o += 2 + n;
+      } else {
+        o = put_pair(out, o, o_lim, limit, z, b, run, end);
+        if (o == kOverflow) return -1;
+      }
+      run = end;
     }
     if (changed) {
       // The changed run goes on: give up as soon as even its known part
       // cannot fit, so hopeless pages stop early.
       const size_t end = base + 64 < size ? base + 64 : size;
-      const size_t n = end - w.run;
-      if (uleb_size(w.z) + uleb_size(n) + n > limit - w.o) return -1;
+      const size_t n = end - run;
+      if (uleb_size(z) + uleb_size(n) + n > limit - o) return -1;
     }
   }
-  if (changed && !w.end_changed(size, 0)) return -1;
-  return static_cast<long>(w.o);
+  if (changed) {
+    o = put_pair(out, o, 0, limit, z, b, run, size);
+    if (o == kOverflow) return -1;
+  }
+  return static_cast<long>(o);
 }
 
 }  // namespace
