@@ -34,4 +34,11 @@
 #define XBZRLE_LIKELY(x) (x)
 #endif
 
+// A hint to fetch the line at p; never faults, so it may point past a buffer.
+#if defined(__GNUC__) || defined(__clang__)
+#define XBZRLE_PREFETCH(p) __builtin_prefetch(p)
+#else
+#define XBZRLE_PREFETCH(p) ((void)(p))
+#endif
+
 #endif

@@ -41,6 +41,7 @@ struct TailBlock {
 };
 
 constexpr size_t kOverflow = ~static_cast<size_t>(0);
+constexpr size_t kPrefetchAhead = 512;
 
 // The pair (z, n, src[0..n)) written exactly at out + o: returns the new
 // output length, or kOverflow when it does not fit. The slow path: long
@@ -101,6 +102,10 @@ XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, s
     } else {
       ne = V::diff_tail(a + base, b + base, size - base);
     }
+    // A busy block costs far more than its memory: fetch ahead so that a
+    // page coming from DRAM does not stall every block.
+    XBZRLE_PREFETCH(a + base + kPrefetchAhead);
+    XBZRLE_PREFETCH(b + base + kPrefetchAhead);
     // Runs in this block start before byte base + 64, so a 16-byte read from
     // any of them stays in the page when base + 80 <= size.
     const size_t o_lim = base + 80 <= size ? o_fast : 0;
