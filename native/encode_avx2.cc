@@ -49,6 +49,17 @@ struct Avx2 {
     }
     return k;
   }
+
+  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
+                                                       size_t len) {
+    size_t k = 0;
+    for (; k + 64 <= len; k += 64) {
+      __m256i e = _mm256_or_si256(_mm256_cmpeq_epi8(load(a + k), load(b + k)),
+                                  _mm256_cmpeq_epi8(load(a + k + 32), load(b + k + 32)));
+      if (!_mm256_testz_si256(e, e)) break;  // some byte is equal
+    }
+    return k;
+  }
 };
 
 }  // namespace

@@ -48,6 +48,14 @@ struct Avx512 {
     }
     return k;
   }
+
+  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
+                                                       size_t len) {
+    size_t k = 0;
+    for (; k + 64 <= len; k += 64)
+      if (_mm512_cmpeq_epu8_mask(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k))) break;
+    return k;
+  }
 };
 
 }  // namespace

@@ -58,6 +58,19 @@ struct Neon {
     }
     return k;
   }
+
+  static inline size_t skip_differ(const uint8_t* a, const uint8_t* b, size_t len) {
+    size_t k = 0;
+    for (; k + 64 <= len; k += 64) {
+      uint8x16_t e = vorrq_u8(
+          vorrq_u8(vceqq_u8(vld1q_u8(a + k), vld1q_u8(b + k)),
+                   vceqq_u8(vld1q_u8(a + k + 16), vld1q_u8(b + k + 16))),
+          vorrq_u8(vceqq_u8(vld1q_u8(a + k + 32), vld1q_u8(b + k + 32)),
+                   vceqq_u8(vld1q_u8(a + k + 48), vld1q_u8(b + k + 48))));
+      if (!zero(e)) break;  // some byte is equal
+    }
+    return k;
+  }
 };
 
 }  // namespace

@@ -12,6 +12,11 @@ namespace xbzrle {
 namespace {
 
 struct Sse2 {
+  XBZRLE_WALK_TARGET static inline __m128i eq16v(const uint8_t* a, const uint8_t* b) {
+    return _mm_cmpeq_epi8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)),
+                          _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
+  }
+
   XBZRLE_WALK_TARGET static inline uint32_t eq16(const uint8_t* a, const uint8_t* b) {
     __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
     __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
@@ -57,6 +62,18 @@ struct Sse2 {
         break;
     }
     for (; k + 64 <= len && equal64(a + k, b + k); k += 64) {
+    }
+    return k;
+  }
+
+  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
+                                                       size_t len) {
+    size_t k = 0;
+    for (; k + 64 <= len; k += 64) {
+      __m128i e = _mm_or_si128(_mm_or_si128(eq16v(a + k, b + k), eq16v(a + k + 16, b + k + 16)),
+                               _mm_or_si128(eq16v(a + k + 32, b + k + 32),
+                                            eq16v(a + k + 48, b + k + 48)));
+      if (_mm_movemask_epi8(e)) break;  // some byte is equal
     }
     return k;
   }

@@ -14,6 +14,8 @@
 //   size_t   skip_equal(a, b, len)   a multiple of 64, <= len, such that
 //                                    a[0..k) == b[0..k); stops at (or before)
 //                                    the first 64-byte block that differs
+//   size_t   skip_differ(a, b, len)  the same for blocks where every byte
+//                                    differs
 #ifndef XBZRLE_WALK_TARGET
 #error "define XBZRLE_WALK_TARGET before including encode_walk.h"
 #endif
@@ -97,6 +99,21 @@ XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, s
       if (!ne && !changed) {
         // A zero run goes on over an equal block: skip at memory speed.
         base += V::skip_equal(a + base + 64, b + base + 64, full - base - 64);
+        continue;
+      }
+      if (!~ne && changed) {
+        // A changed run goes on over a block that differs everywhere: skip
+        // the like of it, but no further than the limit lets the run grow
+        // (plus a block, to see it overflow), then check it as below.
+        const size_t zs = uleb_size(z), room = limit - o;
+        const size_t max_n = room > zs + 1 ? room - zs - 1 : 0;
+        const size_t known = base + 64 - run;
+        size_t len = full - base - 64;
+        if (max_n < known) len = 0;
+        else if (max_n - known + 64 < len) len = max_n - known + 64;
+        base += V::skip_differ(a + base + 64, b + base + 64, len);
+        const size_t n = base + 64 - run;
+        if (zs + uleb_size(n) + n > room) return -1;
         continue;
       }
     } else {
