@@ -104,19 +104,24 @@ inline void scan_fast(const uint8_t* d, size_t s, size_t size, size_t* i_io, siz
                       Run* runs, size_t cap, size_t* k_io) {
   size_t i = *i_io, pos = *pos_io, k = *k_io;
   if (s < 2 || i > s - 2) return;
-  const size_t last = s - 2;  // a pair may end at most here to stay on the fast path
+  // Walk with a pointer: the chain is then one load with a simple address
+  // and one add.
+  const uint8_t* p = d + i;
+  const uint8_t* const last = d + s - 2;  // a pair may end here at most to stay on the fast path
   for (;;) {
     uint16_t w;  // z, n: both in 1..127 iff no byte has bit 7 before or after subtracting 1
-    std::memcpy(&w, d + i, 2);
-    const size_t z = d[i], n = d[i + 1];  // n from its own load: the chain is load + add
-    const size_t next_i = i + 2 + n, next_pos = pos + z + n;
-    const bool ok = !(((w - 0x0101u) | w) & 0x8080u) & (next_pos <= size) & (next_i <= last) &
+    std::memcpy(&w, p, 2);
+    const size_t z = p[0], n = p[1];  // n from its own load: the chain is load + add
+    const uint8_t* const next = p + 2 + n;
+    const size_t next_pos = pos + z + n;
+    const bool ok = !(((w - 0x0101u) | w) & 0x8080u) & (next_pos <= size) & (next <= last) &
                     (!kNote | (k < cap));
     if (!ok) break;
-    if (kNote) runs[k++] = make_run(i + 2, pos + z, n);
-    i = next_i;
+    if (kNote) runs[k++] = make_run(static_cast<size_t>(p - d) + 2, pos + z, n);
+    p = next;
     pos = next_pos;
   }
+  i = static_cast<size_t>(p - d);
   *i_io = i;
   *pos_io = pos;
   *k_io = k;

@@ -135,11 +135,18 @@ double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
+// HOT and L2: the whole set stays cached; each sample runs enough passes
+// over it to last about kSampleNs, after one untimed pass that brings it in.
+// COLD: each sample takes one pass over a window of pages that no recent
+// sample touched, so it comes from DRAM; the floors use other windows.
 struct Regime {
   const char* name;
-  size_t pages;  // distinct page pairs
-  size_t passes;  // passes over them per sample
+  size_t pages;   // distinct page pairs
+  size_t window;  // pages per sample
+  bool cold;
 };
+
+constexpr double kSampleNs = 2e6;  // short samples: most miss the other jobs' time slices
 
 struct Row {
   std::string regime, workload, op, kernel;
@@ -151,18 +158,58 @@ std::vector<Row> rows;
 
 std::vector<const xbzrle::Kernel*> chosen;  // kernels to time (--kernels, default all)
 
+// Work over pages [first, first + count), `passes` times; returns nothing.
+using Work = std::function<void(size_t first, size_t count, size_t passes)>;
+
 void run_regime(const Regime& rg, int samples, const std::string& only_workload) {
   const size_t n = rg.pages, bytes = n * kPage;
   uint8_t* olds = alloc_pages(bytes);
   uint8_t* news = alloc_pages(bytes);
-  uint8_t* dst = alloc_pages(bytes);   // memcpy target; decode pages
-  uint8_t* same = alloc_pages(bytes);  // a copy of the old pages: memcmp reads all of both
-  uint8_t* out = alloc_pages(kPage);   // one scratch delta: a sender sends it, then reuses it
+  uint8_t* dst = alloc_pages(bytes);    // memcpy target
+  uint8_t* same = alloc_pages(bytes);   // a copy of the old pages: memcmp reads all of both
+  uint8_t* pages = alloc_pages(bytes);  // decode target
+  uint8_t* out = alloc_pages(kPage);    // one scratch delta: a sender sends it, then reuses it
   uint8_t* deltas = alloc_pages(bytes);
   std::vector<size_t> dlen(n);
   Rng r{12345};
   for (size_t i = 0; i < bytes; i++) olds[i] = static_cast<uint8_t>(r.next());
   std::memcpy(same, olds, bytes);
+  const size_t windows = n / rg.window;
+  size_t next_window = 0;  // COLD: windows are taken round-robin
+
+  // Times `work` in one sample: ns per page.
+  auto sample = [&](const Work& work, size_t passes) {
+    if (rg.cold) {
+      const size_t first = (next_window++ % windows) * rg.window;
+      return time_ns([&] { work(first, rg.window, 1); }) / static_cast<double>(rg.window);
+    }
+    work(0, n, 1);  // untimed: bring the set into cache
+    return time_ns([&] { work(0, n, passes); }) / static_cast<double>(n * passes);
+  };
+  // Passes per sample so that one lasts about kSampleNs.
+  auto calibrate = [&](const Work& work) -> size_t {
+    if (rg.cold) return 1;
+    work(0, n, 1);
+    const double one = time_ns([&] { work(0, n, 1); });
+    const double p = kSampleNs / (one > 1 ? one : 1);
+    return p < 1 ? 1 : p > 1e6 ? 1000000 : static_cast<size_t>(p);
+  };
+
+  const Work floor_cmp = [&](size_t first, size_t count, size_t passes) {
+    long acc = 0;
+    for (size_t k = 0; k < passes; k++) {
+      acc += memcmp_fn(olds + first * kPage, same + first * kPage, count * kPage);
+      barrier(same);
+    }
+    sink = acc;
+  };
+  const Work floor_copy = [&](size_t first, size_t count, size_t passes) {
+    for (size_t k = 0; k < passes; k++) {
+      memcpy_fn(dst + first * kPage, news + first * kPage, count * kPage);
+      barrier(dst);
+    }
+  };
+  const size_t cmp_passes = calibrate(floor_cmp), copy_passes = calibrate(floor_copy);
 
   for (const Workload& w : kWorkloads) {
     if (!only_workload.empty() && only_workload != w.name) continue;
@@ -192,89 +239,68 @@ void run_regime(const Regime& rg, int samples, const std::string& only_workload)
     // the medians of the per-sample ratios. So a slow spell on this shared
     // machine, or a clock change after a kernel's wide vectors, hits a
     // subject and its floors alike.
-    const double per = static_cast<double>(n * rg.passes);
     std::vector<double> all_cmp, all_copy;
-    auto floor_cmp = [&] {
-      return time_ns([&] {
-        long acc = 0;
-        for (size_t k = 0; k < rg.passes; k++) {
-          acc += memcmp_fn(olds, same, bytes);
-          barrier(same);
-        }
-        sink = acc;
-      });
-    };
-    auto floor_copy = [&] {
-      return time_ns([&] {
-        for (size_t k = 0; k < rg.passes; k++) {
-          memcpy_fn(dst, news, bytes);
-          barrier(dst);
-        }
-      });
-    };
     std::vector<Row> subject_rows;
-    auto measure = [&](const char* op, const char* name, const std::function<double()>& timed) {
+    auto measure = [&](const char* op, const char* name, const Work& work) {
+      const size_t passes = calibrate(work);
       std::vector<double> t, x_cmp, x_copy;
       for (int s = 0; s < samples; s++) {
-        const double c = floor_cmp(), y = floor_copy(), v = timed();
+        const double c = sample(floor_cmp, cmp_passes), y = sample(floor_copy, copy_passes);
+        const double v = sample(work, passes);
         all_cmp.push_back(c);
         all_copy.push_back(y);
         t.push_back(v);
         x_cmp.push_back(v / c);
         x_copy.push_back(v / y);
       }
-      subject_rows.push_back({rg.name, w.name, op, name, median(t) / per, median(x_cmp), median(x_copy)});
+      subject_rows.push_back({rg.name, w.name, op, name, median(t), median(x_cmp), median(x_copy)});
     };
 
     long expect = -2;
     for (const xbzrle::Kernel* kern : chosen) {
-      measure("encode", kern->name, [&] {
-        long acc = 0;
-        double ns = time_ns([&] {
-          for (size_t k = 0; k < rg.passes; k++)
-            for (size_t p = 0; p < n; p++)
-              acc += kern->encode(olds + p * kPage, news + p * kPage, kPage, out, kPage);
-        });
-        if (expect == -2) expect = acc;
-        if (acc != expect) {
-          std::fprintf(stderr, "kernel %s disagrees on %s\n", kern->name, w.name);
-          std::exit(1);
-        }
-        sink = acc;
-        return ns;
+      // Every kernel must give the same lengths as the first one.
+      long acc = 0;
+      for (size_t p = 0; p < n; p++)
+        acc += kern->encode(olds + p * kPage, news + p * kPage, kPage, out, kPage);
+      if (expect == -2) expect = acc;
+      if (acc != expect) {
+        std::fprintf(stderr, "kernel %s disagrees on %s\n", kern->name, w.name);
+        std::exit(1);
+      }
+      measure("encode", kern->name, [&, kern](size_t first, size_t count, size_t passes) {
+        long sum = 0;
+        for (size_t k = 0; k < passes; k++)
+          for (size_t p = first; p < first + count; p++)
+            sum += kern->encode(olds + p * kPage, news + p * kPage, kPage, out, kPage);
+        sink = sum;
       });
     }
     if (w.decode) {
       // Applying a delta again rewrites the same bytes, so every pass does
       // the same work on pages that start as the old ones.
-      std::memcpy(dst, olds, bytes);
-      uint8_t* pages = alloc_pages(bytes);
       std::memcpy(pages, olds, bytes);
-      measure("decode", "decode", [&] {
-        return time_ns([&] {
-          long acc = 0;
-          for (size_t k = 0; k < rg.passes; k++)
-            for (size_t p = 0; p < n; p++)
-              acc += xbzrle::decode(deltas + p * kPage, dlen[p], pages + p * kPage, kPage, nullptr);
-          sink = acc;
-        });
+      measure("decode", "decode", [&](size_t first, size_t count, size_t passes) {
+        long acc = 0;
+        for (size_t k = 0; k < passes; k++)
+          for (size_t p = first; p < first + count; p++)
+            acc += xbzrle::decode(deltas + p * kPage, dlen[p], pages + p * kPage, kPage, nullptr);
+        sink = acc;
       });
-      measure("decode", "check only", [&] {
-        return time_ns([&] {
-          long acc = 0;
-          for (size_t k = 0; k < rg.passes; k++)
-            for (size_t p = 0; p < n; p++)
-              acc += xbzrle::decode_check(deltas + p * kPage, dlen[p], kPage, nullptr);
-          sink = acc;
-        });
+      measure("decode", "check only", [&](size_t first, size_t count, size_t passes) {
+        long acc = 0;
+        for (size_t k = 0; k < passes; k++)
+          for (size_t p = first; p < first + count; p++)
+            acc += xbzrle::decode_check(deltas + p * kPage, dlen[p], kPage, nullptr);
+        sink = acc;
       });
+      for (size_t p = 0; p < n; p++)  // COLD samples visit only some windows
+        xbzrle::decode(deltas + p * kPage, dlen[p], pages + p * kPage, kPage, nullptr);
       if (std::memcmp(pages, news, bytes) != 0) {
         std::fprintf(stderr, "decode does not give the new pages on %s\n", w.name);
         std::exit(1);
       }
-      std::free(pages);
     }
-    const double cmp = median(all_cmp) / per, copy = median(all_copy) / per;
+    const double cmp = median(all_cmp), copy = median(all_copy);
     rows.push_back({rg.name, w.name, "floor", "memcmp", cmp, 1.0, cmp / copy});
     rows.push_back({rg.name, w.name, "floor", "memcpy", copy, copy / cmp, 1.0});
     rows.insert(rows.end(), subject_rows.begin(), subject_rows.end());
@@ -283,6 +309,7 @@ void run_regime(const Regime& rg, int samples, const std::string& only_workload)
   std::free(news);
   std::free(dst);
   std::free(same);
+  std::free(pages);
   std::free(out);
   std::free(deltas);
 }
@@ -398,13 +425,13 @@ int main(int argc, char** argv) {
     }
   }
   // HOT: 4 pairs in L1. L2: 128 pairs, two contiguous 512 KiB buffers.
-  // COLD: 64 MiB each, far beyond the last-level cache.
+  // COLD: 64 MiB each, far beyond the last-level cache, read 4 MiB a sample.
   const Regime regimes[] = {
-      {"HOT", 4, quick ? 200u : 8000u},
-      {"L2", 128, quick ? 8u : 150u},
-      {"COLD", 16384, 1},
+      {"HOT", 4, 4, false},
+      {"L2", 128, 128, false},
+      {"COLD", 16384, 1024, true},
   };
-  if (samples <= 0) samples = quick ? 31 : 11;
+  if (samples <= 0) samples = quick ? 7 : 21;
   size_t nk;
   const xbzrle::Kernel* ks = xbzrle::supported_kernels(&nk);
   for (size_t i = 0; i < nk; i++)
