@@ -1,10 +1,11 @@
 // decode.cc: QEMU's decoder verdicts (FORMAT.md 1), with our extra promise:
 // the whole delta is validated before the page is touched.
 //
-// Both passes are bound by one serial chain: where a pair starts depends on
-// the length of the pair before. So each pass has a fast path for the common
-// pair (one-byte lengths) that keeps the chain to one load and one add, and
-// moves every other check and branch off it.
+// Validation is bound by one serial chain: where a pair starts depends on
+// the length of the pair before. Its fast path (a pair with one-byte
+// lengths) keeps that chain to one load and one add and decides every check
+// with one branch; it also notes where each run goes, so that the apply
+// pass copies runs without walking the chain a second time.
 #include "xbzrle.h"
 #include "uleb128.h"
 
@@ -48,7 +49,7 @@ long check_pair(const uint8_t* d, size_t s, size_t size, size_t* i_io, size_t* p
   return 0;
 }
 
-inline uint32_t load32(const uint8_t* p) {
+inline uint32_t load32(const uint8_t* p) {  // unaligned, any host
   uint32_t v;
   std::memcpy(&v, p, 4);
   return v;
@@ -94,10 +95,10 @@ inline size_t run_pos(Run r) { return static_cast<uint16_t>(r >> 32); }
 inline size_t run_n(Run r) { return static_cast<uint16_t>(r >> 48); }
 
 // The fast path of the validating pass: pairs whose two lengths are one
-// byte each, 1..127 (the first pair, where a zero run may be empty, never
-// comes here), whose run fits the page, and that leave at least two bytes of
-// delta after them (so the next pair can be read without another check).
-// Stops at the first other pair, which check_pair then reads exactly.
+// byte each, 1..127 (so an empty first zero run goes to check_pair), whose
+// run fits the page, and that leave at least two bytes of delta after them
+// (so the next pair can be read without another check). Stops at the first
+// other pair, which check_pair then reads exactly.
 // kNote: also note each run in runs[k] while k < cap.
 template <bool kNote>
 inline void scan_fast(const uint8_t* d, size_t s, size_t size, size_t* i_io, size_t* pos_io,
@@ -165,7 +166,9 @@ long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError*
   const long covered = scan(d, s, size, err, runs, kCap, &noted);
   if (covered < 0) return covered;
   // Valid: every length below is in bounds, proved by scan.
-  for (size_t k = 0; k < noted; k++) copy_run(page + run_pos(runs[k]), d + run_src(runs[k]), run_n(runs[k]));
+  for (size_t k = 0; k < noted; k++)
+    copy_run(page + run_pos(runs[k]), d + run_src(runs[k]), run_n(runs[k]));
+  // Runs past the first kCap: walk the rest of the pairs.
   size_t i = 0, pos = 0;
   if (noted) {
     const Run last = runs[noted - 1];
