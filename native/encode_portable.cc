@@ -66,7 +66,13 @@ long encode_portable(const uint8_t* oldp, const uint8_t* newp, size_t size,
     if (n > cap || zs + uleb_size(n) + n > room) return -1;
     o += uleb_put(out + o, z);
     o += uleb_put(out + o, n);
-    std::memcpy(out + o, newp + i, n);
+    if (n <= 8 && limit - o >= 8 && size - i >= 8) {
+      // A short run with room after it: one 8-byte move instead of a
+      // library call; the bytes past n are scratch inside the limit.
+      std::memcpy(out + o, newp + i, 8);
+    } else {
+      std::memcpy(out + o, newp + i, n);
+    }
     o += n;
     i += n;
   }
