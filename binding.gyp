@@ -4,9 +4,14 @@
       "target_name": "xbzrle",
       "sources": [
         "native/addon.cc",
+        "native/cpu.cc",
         "native/decode.cc",
         "native/dispatch.cc",
-        "native/encode_portable.cc"
+        "native/encode_avx2.cc",
+        "native/encode_avx512.cc",
+        "native/encode_neon.cc",
+        "native/encode_portable.cc",
+        "native/encode_sse2.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],
