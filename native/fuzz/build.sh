@@ -57,6 +57,7 @@ done
 built=()
 while read -r name _; do
   case "$name" in '' | '#'*) continue ;; esac
+  name=${name#!}
   src="$here/fuzz_$name.cc"
   [ -f "$src" ] || { echo "build.sh: $src is listed in targets but missing" >&2; exit 2; }
   "$cxx" "${common[@]}" "${fuzz_flags[@]}" "${ignore[@]}" "$src" "${core_fuzz[@]}" -o "$out/fuzz_$name"

@@ -81,6 +81,18 @@ const generators = {
     yield ['max-data-run', Buffer.concat([head(big, 2), Buffer.from([0x00, 0xff, 0x7f]), Buffer.alloc(16383, 0x5a)])];
     yield ['tiny-page', Buffer.concat([head(1, 3), Buffer.from([0x00, 0x01, 0x42])])];
   },
+  // fuzz_decode_overlap: u16 size selector, u16 offset of the delta in the
+  // page's buffer, u8 page seed, delta.
+  *overlap() {
+    const head = (P, off, seed) => Buffer.from([...u16(sizeSel(P)), ...u16(off), seed]);
+    for (const m of readMalformed()) yield [`malformed-${m.id}`, Buffer.concat([head(m.P, 0, m.id), m.src])];
+    for (const p of readPairs()) {
+      const n = p.enc.length;
+      if (n === 0) continue;
+      yield [`pair-${p.id}-at0`, Buffer.concat([head(p.P, 0, p.id), p.enc])];
+      yield [`pair-${p.id}-mid`, Buffer.concat([head(p.P, Math.max(0, p.P - (n >> 1)), p.id), p.enc])];
+    }
+  },
   // fuzz_encode: u16 size sel, u16 limit sel, u8 flags, 3 pads, data.
   *pairs() {
     const head = (P, limit, flags, pads = [0, 0, 0]) =>
@@ -106,7 +118,7 @@ const targets = fs
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'))
-  .map((l) => l.split(/\s+/));
+  .map((l) => l.replace(/^!/, '').split(/\s+/));
 
 for (const [name, gens = '-'] of targets) {
   const dir = path.join(outDir, name);
