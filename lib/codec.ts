@@ -24,6 +24,15 @@ function checkPair(oldPage: unknown, newPage: unknown): asserts oldPage is Uint8
   }
 }
 
+// True when two views share memory (same ArrayBuffer, intersecting ranges).
+function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
 function limitOf(options: EncodeOptions | undefined, pageLength: number): number {
   checkOptions(options);
   const limit = options?.limit;
@@ -58,6 +67,13 @@ export function encodeInto(
   checkPair(oldPage, newPage);
   checkBytes(out, 'out');
   const limit = Math.min(limitOf(options, oldPage.length), out.length);
+  if (overlaps(out, oldPage) || overlaps(out, newPage)) {
+    // The kernels read the pages while they write `out`: encode into
+    // scratch, then copy, so the result is that of the pages as passed.
+    const n = backend().encodeInto(oldPage, newPage, scratch, limit);
+    if (n > 0) out.set(scratch.subarray(0, n));
+    return n;
+  }
   return backend().encodeInto(oldPage, newPage, out, limit);
 }
 
@@ -69,6 +85,11 @@ export function encodeInto(
 export function decodeInto(delta: Uint8Array, page: Uint8Array): number {
   checkBytes(delta, 'delta');
   checkPage(page, 'page');
+  // A delta inside the page's own memory would be overwritten by its own
+  // runs while it is applied (the native decoder then reads lengths it never
+  // validated): apply a copy, as TypedArray#set does with overlapping views.
+  // (Not delta.slice(): on a Buffer that is a view, not a copy.)
+  if (overlaps(delta, page)) delta = new Uint8Array(delta);
   const r = backend().decodeInto(delta, page);
   if (r < 0) throw rejection(r);
   return r;
