@@ -33,9 +33,15 @@ function overlaps(a: Uint8Array, b: Uint8Array): boolean {
   );
 }
 
-function limitOf(options: EncodeOptions | undefined, pageLength: number): number {
+// Reads options.limit, the only call that can run user code (a getter), so
+// callers do it before checking the pages: a getter that detaches or shrinks
+// a page is then caught by the checks instead of reaching the backend.
+function limitOption(options: EncodeOptions | undefined): unknown {
   checkOptions(options);
-  const limit = options?.limit;
+  return options?.limit;
+}
+
+function limitOf(limit: unknown, pageLength: number): number {
   if (limit === undefined) return pageLength;
   checkInteger(limit, 'limit', 0, pageLength);
   return limit;
@@ -46,8 +52,9 @@ function limitOf(options: EncodeOptions | undefined, pageLength: number): number
  * they are equal, null when the delta would be longer than `limit`.
  */
 export function encode(oldPage: Uint8Array, newPage: Uint8Array, options?: EncodeOptions): Buffer | null {
+  const option = limitOption(options);
   checkPair(oldPage, newPage);
-  const limit = limitOf(options, oldPage.length);
+  const limit = limitOf(option, oldPage.length);
   const n = backend().encodeInto(oldPage, newPage, scratch, limit);
   if (n < 0) return null;
   return Buffer.from(scratch.subarray(0, n));
@@ -64,9 +71,10 @@ export function encodeInto(
   out: Uint8Array,
   options?: EncodeOptions,
 ): number {
+  const option = limitOption(options);
   checkPair(oldPage, newPage);
   checkBytes(out, 'out');
-  const limit = Math.min(limitOf(options, oldPage.length), out.length);
+  const limit = Math.min(limitOf(option, oldPage.length), out.length);
   if (overlaps(out, oldPage) || overlaps(out, newPage)) {
     // The kernels read the pages while they write `out`: encode into
     // scratch, then copy, so the result is that of the pages as passed.
