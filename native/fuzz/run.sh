@@ -141,9 +141,9 @@ run_one() {
   local execs rate
   execs=$(awk '/^stat::number_of_executed_units:/ { print $2 }' "$log" | tail -1)
   rate=$(awk '/^stat::average_exec_per_sec:/ { print $2 }' "$log" | tail -1)
+  echo "$t $seed ${execs:-0}" >>"$out/execs.txt"
   if [ $rc -eq 0 ]; then
     echo "fuzz: $t seed $seed: ${execs:-?} executions in ${secs}s (${rate:-?}/s), no crash"
-    echo "$t $seed ${execs:-0}" >>"$out/execs.txt"
     return 0
   fi
   echo "fuzz: $t seed $seed: CRASH (exit $rc) after ${execs:-?} executions; log $log"
@@ -151,7 +151,7 @@ run_one() {
   local crash
   crash=$(grep -oE "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')
   if [ -n "$crash" ] && [ -f "$crash" ]; then
-    echo "fuzz: crashing input $crash ($(wc -c <"$crash") bytes), base64:"
+    echo "fuzz: crashing input $crash ($(wc -c <"$crash") bytes), base64 (to a file: base64 -d >FILE):"
     base64 -w 100 "$crash"
     echo "fuzz: replay with: $out/fuzz_$t $crash"
     echo "fuzz: keep it:     cp $crash $regressions/$t/"
