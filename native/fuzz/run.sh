@@ -124,6 +124,7 @@ else
 fi
 random_seed=${FUZZ_SEED:-$(( $(od -An -N4 -tu4 /dev/urandom) % 2147483646 + 1 ))}
 replay="FUZZ_SEED=$random_seed FUZZ_SECONDS=$seconds native/fuzz/run.sh$([ "$mode" = ci ] && echo " --ci")"
+[ "$named" -ne 0 ] && replay="$replay ${targets[*]}"
 echo "fuzz: mode $mode, ${seconds}s per target, random seed $random_seed (to replay: $replay)"
 
 # run_one TARGET SEED SECONDS CORPUS: one libFuzzer run; prints executions.
