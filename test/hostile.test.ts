@@ -270,12 +270,9 @@ describe('kernel functions', () => {
     expect(kernel()).toBe(before);
   });
 
-  // KNOWN BUG (reported): the addon compares the name as a C string, so a
-  // name with a NUL after a real kernel's name is accepted, and kernel()
-  // then reports the name with the NUL. Fix: lib/kernels.ts should accept
-  // only names in kernels() (and the addon should compare lengths too).
-  // When fixed this test starts failing: turn test.failing back into test.
-  (native ? test.failing : test.skip)('useKernel("<kernel>\\0junk"): RangeError, kernel unchanged', () => {
+  // The addon reads the name as a C string; lib/ accepts only the exact
+  // names kernels() lists, so a NUL after a real name is refused.
+  (native ? test : test.skip)('useKernel("<kernel>\\0junk"): RangeError, kernel unchanged', () => {
     const name = `${kernels()[0]}\u0000junk`;
     expect(outcome(() => useKernel(name))).toBe('RangeError');
     expect(kernel()).toBe(before);
