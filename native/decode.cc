@@ -45,13 +45,18 @@ long decode_check(const uint8_t* d, size_t s, size_t size, DecodeError* err) {
 long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
   long covered = decode_check(d, s, size, err);
   if (covered < 0) return covered;
-  // Valid: every length below is in bounds, proved by decode_check.
+  // decode_check proved every bound, yet the apply pass checks them again
+  // (a few compares per run): the delta may be memory that another thread
+  // rewrites between the two passes (an async batch whose caller keeps
+  // writing). Then the page gets whatever was read, never a write outside it.
   size_t i = 0, pos = 0;
-  while (i < s) {
-    size_t z, n;
-    i += uleb_get(d + i, &z);
+  while (s - i >= 2) {
+    size_t z, n, k;
+    if (!(k = uleb_get(d + i, &z)) || z > size - pos) break;
+    i += k;
     pos += z;
-    i += uleb_get(d + i, &n);
+    if (s - i < 2 || !(k = uleb_get(d + i, &n)) || n > size - pos || n > s - i - k) break;
+    i += k;
     std::memcpy(page + pos, d + i, n);
     i += n;
     pos += n;
