@@ -195,7 +195,8 @@ export function encodeResult(plan: EncodePlan, total: number): EncodedPages {
   const { out } = plan;
   let data: Buffer;
   if (plan.outGiven) {
-    data = Buffer.from(out.buffer, out.byteOffset, total);
+    // subarray of a Buffer is a Buffer, and cheaper than Buffer.from(buffer, …).
+    data = Buffer.isBuffer(out) ? out.subarray(0, total) : Buffer.from(out.buffer, out.byteOffset, total);
   } else if (total * 2 < out.length) {
     // Mostly unused: keep just the deltas, not the worst-case allocation.
     data = Buffer.from(out.subarray(0, total));

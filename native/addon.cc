@@ -43,20 +43,18 @@ Instance* instance(napi_env env) {
   return static_cast<Instance*>(data);
 }
 
-// Reads argument `i` as a Uint8Array; throws TypeError and returns false else.
+// Reads a Uint8Array (Buffer is one); throws TypeError and returns false else.
+// napi_get_typedarray_info fails on anything but a typed array, so it is the
+// type check too: one Node-API call per argument on the batch hot path.
 bool get_bytes(napi_env env, napi_value v, const char* what, Bytes* out) {
-  bool is_ta = false;
-  napi_is_typedarray(env, v, &is_ta);
   napi_typedarray_type type;
-  if (is_ta) {
-    void* data = nullptr;
-    size_t length = 0;
-    if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) == napi_ok &&
-        type == napi_uint8_array) {
-      out->data = static_cast<uint8_t*>(data);
-      out->size = data ? length : 0;  // a detached buffer has no data
-      return true;
-    }
+  void* data = nullptr;
+  size_t length = 0;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, nullptr, nullptr) == napi_ok &&
+      type == napi_uint8_array) {
+    out->data = static_cast<uint8_t*>(data);
+    out->size = data ? length : 0;  // a detached buffer has no data
+    return true;
   }
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
   return false;
@@ -87,20 +85,18 @@ bool is_nullish(napi_env env, napi_value v) {
 // `nullable`, giving no data); throws TypeError and returns false else.
 bool get_typed(napi_env env, napi_value v, napi_typedarray_type want, const char* what,
                bool nullable, void** data, size_t* length) {
-  if (nullable && is_nullish(env, v)) {
-    *data = nullptr;
-    *length = 0;
-    return true;
-  }
-  bool is_ta = false;
   napi_typedarray_type type;
   void* p = nullptr;
   size_t n = 0;
-  if (napi_is_typedarray(env, v, &is_ta) == napi_ok && is_ta &&
-      napi_get_typedarray_info(env, v, &type, &n, &p, nullptr, nullptr) == napi_ok &&
+  if (napi_get_typedarray_info(env, v, &type, &n, &p, nullptr, nullptr) == napi_ok &&
       type == want) {
     *data = p;
     *length = p ? n : 0;
+    return true;
+  }
+  if (nullable && is_nullish(env, v)) {
+    *data = nullptr;
+    *length = 0;
     return true;
   }
   napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);

@@ -54,6 +54,35 @@ eachKernel(() => {
     });
   });
 
+  describe('unchanged pages compared in spans', () => {
+    // The native loop compares runs of unchanged pages as one span that
+    // doubles; changes right before, inside and after each span size.
+    const changed = [0, 1, 3, 4, 7, 8, 15, 16, 17, 31, 63, 64, 65, 127, 128, 129, 200, 255, 256, 511];
+    function batch(pageSize: number): { oldPages: Buffer; newPages: Buffer } {
+      const count = 520;
+      const rand = rng(pageSize);
+      const oldPages = Buffer.alloc(count * pageSize);
+      for (let i = 0; i < oldPages.length; i++) oldPages[i] = i * 7;
+      const newPages = Buffer.from(oldPages);
+      for (const k of changed) change(rand, pageOf(newPages, k, pageSize), k % 2 ? 'end' : 'byte');
+      return { oldPages, newPages };
+    }
+
+    test.each([4096, 64, 1])('contiguous, pageSize %i', (pageSize) => {
+      const { oldPages, newPages } = batch(pageSize);
+      const r = encodePages(oldPages, newPages, { pageSize });
+      expect(unpack(r)).toEqual(perPage(oldPages, newPages, 520, pageSize));
+    });
+
+    test('index lists with back-to-back runs and jumps', () => {
+      const { oldPages, newPages } = batch(4096);
+      const indexes = new Uint32Array([...Array(300).keys()].map((k) => (k < 150 ? k + 100 : k < 200 ? 519 - k : k)));
+      const oldIndexes = new Uint32Array([...Array(300).keys()].map((k) => (k < 250 ? k + 100 : 400 - k)));
+      const r = encodePages(oldPages, newPages, { indexes, oldIndexes });
+      expect(unpack(r)).toEqual(perPage(oldPages, newPages, 300, 4096, 4096, indexes, oldIndexes));
+    });
+  });
+
   describe('out, offsets and lengths reuse', () => {
     test('data views out; the tables are the arrays passed', () => {
       const b = randomBatch(rng(7), 50);
