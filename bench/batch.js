@@ -60,30 +60,58 @@ const quantile = (v, q) => {
 };
 const spread = (v) => (quantile(v, 0.75) - quantile(v, 0.25)) / median(v);
 
-// ns for one call of fn, repeated `reps` times (fn may return a promise).
+// Wall and CPU ns for one call of fn, over `reps` calls (fn may return a
+// promise). CPU time counts every thread of the process, pool threads too.
 async function timeIt(fn, reps) {
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   for (let i = 0; i < reps; i++) {
     const r = fn();
     if (r && typeof r.then === 'function') await r;
   }
-  return Number(process.hrtime.bigint() - t0) / reps;
+  const wall = Number(process.hrtime.bigint() - t0) / reps;
+  const c = process.cpuUsage(c0);
+  return { wall, cpu: ((c.user + c.system) * 1000) / reps };
 }
 
-// Samples every variant `samples` times, interleaved; ns per page medians.
+// Samples every variant `samples` times, interleaved so that a load change
+// on the machine hits them alike; medians in ns per page.
 async function measure(variants, pages, samples, targetMs) {
   const reps = {};
   for (const [name, fn] of Object.entries(variants)) {
-    const once = await timeIt(fn, 1); // also warms up
+    const once = (await timeIt(fn, 1)).wall; // also warms up
     reps[name] = Math.max(1, Math.ceil((targetMs * 1e6) / Math.max(once, 1)));
   }
-  const runs = Object.fromEntries(Object.keys(variants).map((k) => [k, []]));
+  const runs = Object.fromEntries(Object.keys(variants).map((k) => [k, { wall: [], cpu: [] }]));
   for (let s = 0; s < samples; s++) {
-    for (const [name, fn] of Object.entries(variants)) runs[name].push((await timeIt(fn, reps[name])) / pages);
+    for (const [name, fn] of Object.entries(variants)) {
+      const t = await timeIt(fn, reps[name]);
+      runs[name].wall.push(t.wall / pages);
+      runs[name].cpu.push(t.cpu / pages);
+    }
   }
   const out = {};
-  for (const [name, v] of Object.entries(runs)) out[name] = { nsPerPage: median(v), spread: spread(v), samples: v.length };
-  return out;
+  for (const [name, v] of Object.entries(runs)) {
+    out[name] = { nsPerPage: median(v.wall), spread: spread(v.wall), cpuNsPerPage: median(v.cpu), samples: v.wall.length };
+  }
+  return { out, reps };
+}
+
+// The longest event-loop delay while the async form runs back to back.
+async function loopDelay(fn, calls) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  for (let i = 0; i < calls; i++) await fn();
+  h.disable();
+  return { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 };
+}
+
+async function idleDelay(ms) {
+  const h = monitorEventLoopDelay({ resolution: 1 });
+  h.enable();
+  await new Promise((r) => setTimeout(r, ms));
+  h.disable();
+  return { maxMs: h.max / 1e6, p99Ms: h.percentile(99) / 1e6 };
 }
 
 function variantsFor(pair, pages, threads) {
@@ -118,54 +146,52 @@ async function main() {
     // 64 MiB a side, from DRAM.
     { name: 'COLD', pages: 16384, samples: quick ? 3 : 7, targetMs: 60, workloads: ['unchanged', 'scatter10'] },
   ];
-  const elDelay = monitorEventLoopDelay({ resolution: 1 });
+  const load0 = os.loadavg();
+  const idle = await idleDelay(500); // the machine's own noise, nothing running
   const results = [];
   for (const r of regimes) {
     for (const w of r.workloads) {
-      let pair = makePair(r.pages, w, 12345 + r.pages);
+      const pair = makePair(r.pages, w, 12345 + r.pages);
       const variants = variantsFor(pair, r.pages);
-      // The event loop is watched only while the async variant runs.
-      const asyncFn = variants.encodePagesAsync;
-      variants.encodePagesAsync = async () => {
-        elDelay.enable();
-        try {
-          return await asyncFn();
-        } finally {
-          elDelay.disable();
-        }
-      };
-      elDelay.reset();
-      const m = await measure(variants, r.pages, r.samples, r.targetMs);
-      const loopMaxMs = elDelay.max / 1e6;
-      results.push({ regime: r.name, pages: r.pages, workload: w, ...m, asyncLoopDelayMaxMs: loopMaxMs });
-      pair = null;
+      const { out: m, reps } = await measure(variants, r.pages, r.samples, r.targetMs);
+      const loop = await loopDelay(variants.encodePagesAsync, reps.encodePagesAsync * 3);
+      results.push({ regime: r.name, pages: r.pages, workload: w, ...m, asyncLoopDelay: loop });
     }
   }
+  const load1 = os.loadavg();
 
   const fmt = (v) => (v >= 100 ? v.toFixed(0) : v.toFixed(1));
   const pct = (v) => `${(v * 100).toFixed(0)}%`;
+  const cell = (m) => `${fmt(m.nsPerPage)} ±${pct(m.spread)}`;
   console.log(
     `xbzrle batch bench: kernel ${x.kernel()}, native ${x.native}, ${os.cpus().length} CPUs (${os.cpus()[0].model}), ` +
       `node ${process.version}, UV_THREADPOOL_SIZE ${process.env.UV_THREADPOOL_SIZE ?? '4 (default)'}`,
   );
-  console.log('ns per page, medians (spread = IQR / median):');
   console.log(
-    ['regime', 'workload', 'floor', 'perPage', 'encodePages', 'async', 'pages/floor', 'async speedup', 'perPage frac', 'loop max ms'].join('\t'),
+    `load average ${load0.map((v) => v.toFixed(2)).join(' ')} at start, ${load1.map((v) => v.toFixed(2)).join(' ')} at end; ` +
+      `event-loop delay with nothing running: max ${idle.maxMs.toFixed(2)} ms, p99 ${idle.p99Ms.toFixed(2)} ms`,
   );
+  console.log('\nwall ns per page, medians ± spread (interquartile range / median):');
+  console.log(['regime', 'workload', 'floor', 'perPage', 'encodePages', 'async'].join('\t'));
   for (const r of results) {
-    const row = [
-      r.regime,
-      r.workload,
-      `${fmt(r.floor.nsPerPage)} ±${pct(r.floor.spread)}`,
-      `${fmt(r.perPage.nsPerPage)} ±${pct(r.perPage.spread)}`,
-      `${fmt(r.encodePages.nsPerPage)} ±${pct(r.encodePages.spread)}`,
-      `${fmt(r.encodePagesAsync.nsPerPage)} ±${pct(r.encodePagesAsync.spread)}`,
-      (r.encodePages.nsPerPage / r.floor.nsPerPage).toFixed(2),
-      (r.encodePages.nsPerPage / r.encodePagesAsync.nsPerPage).toFixed(2),
-      (r.encodePages.nsPerPage / r.perPage.nsPerPage).toFixed(2),
-      r.asyncLoopDelayMaxMs.toFixed(2),
-    ];
-    console.log(row.join('\t'));
+    console.log([r.regime, r.workload, cell(r.floor), cell(r.perPage), cell(r.encodePages), cell(r.encodePagesAsync)].join('\t'));
+  }
+  console.log('\nratios of medians (CPU-time ratios in brackets: what the code costs, whatever the load):');
+  console.log(['regime', 'workload', 'pages/floor', 'async speedup', 'perPage/pages', 'async cores', 'loop max/p99 ms'].join('\t'));
+  for (const r of results) {
+    console.log(
+      [
+        r.regime,
+        r.workload,
+        `${(r.encodePages.nsPerPage / r.floor.nsPerPage).toFixed(2)} [${(r.encodePages.cpuNsPerPage / r.floor.cpuNsPerPage).toFixed(2)}]`,
+        (r.encodePages.nsPerPage / r.encodePagesAsync.nsPerPage).toFixed(2),
+        // throughput of the per-page loop as a fraction of encodePages'
+        `${(r.encodePages.nsPerPage / r.perPage.nsPerPage).toFixed(2)} [${(r.encodePages.cpuNsPerPage / r.perPage.cpuNsPerPage).toFixed(2)}]`,
+        // CPU time / wall time of the async form: how many cores it got
+        (r.encodePagesAsync.cpuNsPerPage / r.encodePagesAsync.nsPerPage).toFixed(2),
+        `${r.asyncLoopDelay.maxMs.toFixed(2)} / ${r.asyncLoopDelay.p99Ms.toFixed(2)}`,
+      ].join('\t'),
+    );
   }
   const get = (regime, workload) => results.find((r) => r.regime === regime && r.workload === workload);
   const checks = [
@@ -185,7 +211,11 @@ async function main() {
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(
     path.join(dir, 'batch.json'),
-    JSON.stringify({ kernel: x.kernel(), node: process.version, cpus: os.cpus().length, results, verdicts }, null, 2),
+    JSON.stringify(
+      { kernel: x.kernel(), node: process.version, cpus: os.cpus().length, load: [load0, load1], idle, results, verdicts },
+      null,
+      2,
+    ),
   );
 }
 

@@ -59,7 +59,11 @@ export type DecodePagesOptions = PagesOptions;
  * offsets[k + 1], so `data.length` is the end of the last delta.
  */
 export interface EncodedPages {
-  /** The deltas; a view of `out` when one was passed. */
+  /**
+   * The deltas: a view of `out` when one was passed. Otherwise a new Buffer;
+   * from the async forms it views the pages × limit allocation the call
+   * made, so copy it (or pass `out`) to keep many results for long.
+   */
   data: Buffer;
   /** Where each page's delta starts in data (the `offsets` passed, or a view of it). */
   offsets: Uint32Array;
@@ -190,15 +194,19 @@ export function planEncode(oldPages: unknown, newPages: unknown, options: Encode
   return { oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, outGiven, offsets, lengths, count };
 }
 
-/** The result of a plan once `total` bytes of deltas sit in its out (internal). */
-export function encodeResult(plan: EncodePlan, total: number): EncodedPages {
+/**
+ * The result of a plan once `total` bytes of deltas sit in its out
+ * (internal). Without a caller's out, `trim` copies the deltas out of the
+ * worst-case allocation when they use less than half of it; the async forms
+ * pass false, so the event loop never copies a large result.
+ */
+export function encodeResult(plan: EncodePlan, total: number, trim = true): EncodedPages {
   const { out } = plan;
   let data: Buffer;
   if (plan.outGiven) {
     // subarray of a Buffer is a Buffer, and cheaper than Buffer.from(buffer, …).
     data = Buffer.isBuffer(out) ? out.subarray(0, total) : Buffer.from(out.buffer, out.byteOffset, total);
-  } else if (total * 2 < out.length) {
-    // Mostly unused: keep just the deltas, not the worst-case allocation.
+  } else if (trim && total * 2 < out.length) {
     data = Buffer.from(out.subarray(0, total));
   } else {
     data = (out as Buffer).subarray(0, total);

@@ -119,7 +119,7 @@ export async function encodePagesAsync(
   if (!addon || be !== addon) return encodeResult(p, be.encodePages(...args));
   const [works, chunkPages] = split(p.count, p.pageSize, threads);
   const total = await run(signal, (done) => addon!.encodePagesStart(...args, works, chunkPages, done));
-  return encodeResult(p, total as number);
+  return encodeResult(p, total as number, false);
 }
 
 /**
