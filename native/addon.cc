@@ -151,7 +151,6 @@ napi_value DecodeInto(napi_env env, napi_callback_info info) {
   return number(env, -(static_cast<double>(err.reason) + 8.0 * static_cast<double>(err.offset)));
 }
 
-
 // ---- Batches (native/batch.h). Argument order, shared by the sync and async
 // forms: encodePages(oldPages, newPages, oldIndexes|null, indexes|null,
 // pageSize, limit, out, offsets, lengths) and decodePages(deltas, offsets,
@@ -260,7 +259,8 @@ napi_value failure_list(napi_env env, const xbzrle::PageFailure* f, size_t n) {
   for (size_t i = 0; i < n; i++) {
     CALL(env, napi_set_element(env, arr, static_cast<uint32_t>(2 * i),
                                number(env, static_cast<double>(f[i].page))));
-    CALL(env, napi_set_element(env, arr, static_cast<uint32_t>(2 * i + 1), number(env, packed(f[i].error))));
+    CALL(env, napi_set_element(env, arr, static_cast<uint32_t>(2 * i + 1),
+                               number(env, packed(f[i].error))));
   }
   return arr;
 }
@@ -408,7 +408,7 @@ void FinalizeHandle(napi_env, void* data, void*) {
 // works; on any failure before queueing, undoes everything and throws.
 napi_value start(napi_env env, Job* job, napi_value* arrays, size_t narrays, napi_value works_v,
                  napi_value done_v, const char* name) {
-  size_t works;
+  size_t works = 0;
   napi_valuetype t;
   napi_value handle = nullptr, resource;
   bool ok = get_size(env, works_v, "works must be a number", &works) &&
