@@ -92,13 +92,21 @@ export function decodeCheck(d: Uint8Array, size: number): number {
 export function decodeInto(d: Uint8Array, page: Uint8Array): number {
   const covered = decodeCheck(d, page.length);
   if (covered < 0) return covered;
+  // The apply pass checks every bound again, as native/decode.cc does: d may
+  // be shared memory another thread rewrites after the check, and then this
+  // must stop (whatever was read is applied), not loop or throw.
+  const s = d.length;
+  const size = page.length;
   let i = 0;
   let pos = 0;
-  while (i < d.length) {
+  while (s - i >= 2) {
     const [z, zk] = ulebGet(d, i);
+    if (zk === 0 || z > size - pos) break;
     i += zk;
     pos += z;
+    if (s - i < 2) break;
     const [n, nk] = ulebGet(d, i);
+    if (nk === 0 || n > size - pos || n > s - i - nk) break;
     i += nk;
     page.set(d.subarray(i, i + n), pos);
     i += n;
