@@ -4,6 +4,8 @@
       "target_name": "xbzrle",
       "sources": [
         "native/addon.cc",
+        "native/batch.cc",
+        "native/batch_job.cc",
         "native/cpu.cc",
         "native/decode.cc",
         "native/dispatch.cc",

@@ -1,6 +1,6 @@
 // errors.ts: the error a malformed delta raises, and the argument checks every
 // public function shares (TypeError for a wrong type, RangeError for a size).
-import { isUint8Array } from 'node:util/types';
+import { isInt32Array, isUint32Array, isUint8Array } from 'node:util/types';
 
 export const MAX_PAGE_SIZE = 16384;
 
@@ -43,15 +43,51 @@ export class XbzrleError extends Error {
   readonly reason: XbzrleReason;
   /** Index of the page in a batch, when the delta came from one. */
   readonly page?: number;
+  /**
+   * From decodePages and decodePagesAsync: every rejected delta of the batch,
+   * in page order, each with its `page`. This error repeats the first one.
+   */
+  readonly errors?: readonly XbzrleError[];
 
-  constructor(reason: XbzrleReason, offset: number, page?: number) {
+  constructor(reason: XbzrleReason, offset: number, page?: number, errors?: readonly XbzrleError[]) {
     const where = page === undefined ? '' : ` (page ${page})`;
-    super(`malformed XBZRLE delta${where} at byte ${offset}: ${EXPLAIN[reason]}`);
+    const more =
+      errors && errors.length > 1 ? `; ${errors.length} deltas of the batch were rejected, see .errors` : '';
+    super(`malformed XBZRLE delta${where} at byte ${offset}: ${EXPLAIN[reason]}${more}`);
     this.name = 'XbzrleError';
     this.reason = reason;
     this.offset = offset;
     if (page !== undefined) this.page = page;
+    if (errors !== undefined) this.errors = errors;
   }
+}
+
+/**
+ * The rejections of a batch, reported by a backend as [page, packed, ...]:
+ * an XbzrleError for the first, carrying all of them in `errors`.
+ */
+export function batchRejection(flat: readonly number[]): XbzrleError {
+  const errors: XbzrleError[] = [];
+  for (let i = 0; i < flat.length; i += 2) errors.push(rejection(flat[i + 1], flat[i]));
+  const first = errors[0];
+  return new XbzrleError(first.reason, first.offset, first.page, Object.freeze(errors));
+}
+
+/**
+ * An async batch stopped by its AbortSignal: `name` is 'AbortError' and
+ * `code` 'ABORT_ERR', as for Node's own APIs; `cause` is the signal's reason.
+ */
+export class AbortError extends Error {
+  readonly code = 'ABORT_ERR';
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AbortError';
+  }
+}
+
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
 }
 
 /**
@@ -89,13 +125,39 @@ function isDetached(v: Uint8Array): boolean {
 }
 
 /** Throws unless v is a Uint8Array (Buffer is one) that is not detached. */
-export function checkBytes(v: unknown, name: string): asserts v is Uint8Array {
+export function checkBytes(v: unknown, name: string, what = 'argument'): asserts v is Uint8Array {
   // instanceof is the fast path; isUint8Array also accepts other realms' arrays.
   if (!(v instanceof Uint8Array) && !isUint8Array(v)) {
-    throw new TypeError(`The "${name}" argument must be a Uint8Array or Buffer, received ${describe(v)}`);
+    throw new TypeError(`The "${name}" ${what} must be a Uint8Array or Buffer, received ${describe(v)}`);
   }
   if (isDetached(v)) {
-    throw new TypeError(`The "${name}" argument is backed by a detached ArrayBuffer`);
+    throw new TypeError(`The "${name}" ${what} is backed by a detached ArrayBuffer`);
+  }
+}
+
+/** Throws unless v is a Uint32Array (an index or offset table). */
+export function checkUint32Array(v: unknown, name: string, what = 'argument'): asserts v is Uint32Array {
+  if (!isUint32Array(v)) {
+    throw new TypeError(`The "${name}" ${what} must be a Uint32Array, received ${describe(v)}`);
+  }
+}
+
+/** Throws unless v is an Int32Array (a lengths table). */
+export function checkInt32Array(v: unknown, name: string, what = 'argument'): asserts v is Int32Array {
+  if (!isInt32Array(v)) {
+    throw new TypeError(`The "${name}" ${what} must be an Int32Array, received ${describe(v)}`);
+  }
+}
+
+/** Throws unless v is undefined or an AbortSignal. */
+export function checkSignal(v: unknown): asserts v is AbortSignal | undefined {
+  // Duck-typed: a signal from another realm (vm, jsdom) is still a signal.
+  const s = v as AbortSignal | undefined;
+  if (
+    s !== undefined &&
+    (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')
+  ) {
+    throw new TypeError(`The "signal" option must be an AbortSignal, received ${describe(v)}`);
   }
 }
 

@@ -1,7 +1,11 @@
 // index.ts: the public surface. Re-exports only.
 export { PAGE_SIZE, encode, encodeInto, decodeInto, decode } from './codec';
 export type { EncodeOptions } from './codec';
-export { XbzrleError, MAX_PAGE_SIZE } from './errors';
+export { encodePages, decodePages } from './batch';
+export type { PagesOptions, EncodePagesOptions, DecodePagesOptions, EncodedPages } from './batch';
+export { encodePagesAsync, decodePagesAsync } from './batchAsync';
+export type { AsyncPagesOptions, EncodePagesAsyncOptions, DecodePagesAsyncOptions } from './batchAsync';
+export { XbzrleError, AbortError, MAX_PAGE_SIZE } from './errors';
 export type { XbzrleReason } from './errors';
 export { kernels, kernel, useKernel } from './kernels';
 export { native, nativeStatus } from './status';

@@ -111,15 +111,31 @@ export function decodeCheck(d: Uint8Array, size: number): number {
 export function decodeInto(d: Uint8Array, page: Uint8Array): number {
   const covered = decodeCheck(d, page.length);
   if (covered < 0) return covered;
-  // Valid: lengths are at most two bytes and every run is in bounds.
+  // The apply pass checks every bound again, as native/decode.cc does: d may
+  // be shared memory another thread rewrites after the check, and then this
+  // must stop (whatever was read is applied), not loop or throw.
+  const s = d.length;
+  const size = page.length;
   let i = 0;
   let pos = 0;
-  const s = d.length;
-  while (i < s) {
-    let b = d[i++];
-    pos += b < 0x80 ? b : (b & 0x7f) | (d[i++] << 7);
-    b = d[i++];
-    const n = b < 0x80 ? b : (b & 0x7f) | (d[i++] << 7);
+  while (s - i >= 2) {
+    let b = d[i];
+    let z = b;
+    if (b >= 0x80) {
+      if (d[i + 1] >= 0x80) break;
+      z = (b & 0x7f) | (d[++i] << 7);
+    }
+    i++;
+    if (z > size - pos || s - i < 2) break;
+    pos += z;
+    b = d[i];
+    let n = b;
+    if (b >= 0x80) {
+      if (d[i + 1] >= 0x80) break;
+      n = (b & 0x7f) | (d[++i] << 7);
+    }
+    i++;
+    if (n === 0 || n > size - pos || n > s - i) break;
     if (n < 32) for (let k = 0; k < n; k++) page[pos++] = d[i++];
     else {
       page.set(d.subarray(i, i + n), pos); // a view per run only pays for long runs

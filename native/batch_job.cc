@@ -1,0 +1,105 @@
+// batch_job.cc: chunk hand-out and in-order packing for batches run on
+// several threads (batch_job.h).
+#include "batch_job.h"
+
+#include <cstring>
+#include <new>
+
+namespace xbzrle {
+
+void BatchJob::split(size_t count, size_t chunk_pages) {
+  count_ = count;
+  chunk_pages_ = chunk_pages ? chunk_pages : 1;
+  chunks_ = (count + chunk_pages_ - 1) / chunk_pages_;
+}
+
+size_t BatchJob::end_of(size_t c) const {
+  size_t e = (c + 1) * chunk_pages_;
+  return e < count_ ? e : count_;
+}
+
+EncodeJob::~EncodeJob() { delete[] chunk_; }
+
+bool EncodeJob::init(const EncodeBatch& b, size_t chunk_pages) {
+  b_ = b;
+  split(b.count, chunk_pages);
+  if (chunks_ == 0) return true;
+  chunk_ = new (std::nothrow) Chunk[chunks_]();
+  return chunk_ != nullptr;
+}
+
+void EncodeJob::run() {
+  for (;;) {
+    size_t c, base;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (next_ >= chunks_ || aborted()) return;
+      c = next_++;
+      // With every earlier chunk placed, the final place is known: write
+      // there and skip the move.
+      base = placed_ == c ? cursor_ : begin_of(c) * b_.limit;
+      chunk_[c].base = base;
+    }
+    size_t bytes = encode_range(b_, begin_of(c), end_of(c), base, &abort_);
+    if (aborted()) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    chunk_[c].bytes = bytes;
+    chunk_[c].done = true;
+    place_ready();
+  }
+}
+
+void EncodeJob::place_ready() {
+  // In order: chunk c's destination can overlap chunk c-1's unmoved bytes,
+  // never those of a later chunk (each stays inside its own worst case).
+  while (placed_ < chunks_ && chunk_[placed_].done) {
+    const Chunk& ch = chunk_[placed_];
+    if (ch.base != cursor_) {
+      std::memmove(b_.out + cursor_, b_.out + ch.base, ch.bytes);
+      uint32_t shift = static_cast<uint32_t>(ch.base - cursor_);
+      for (size_t k = begin_of(placed_); k < end_of(placed_); k++) b_.offsets[k] -= shift;
+    }
+    cursor_ += ch.bytes;
+    placed_++;
+  }
+}
+
+DecodeJob::~DecodeJob() { delete[] chunk_; }
+
+bool DecodeJob::init(const DecodeBatch& b, size_t chunk_pages) {
+  b_ = b;
+  split(b.count, chunk_pages);
+  if (chunks_ == 0) return true;
+  chunk_ = new (std::nothrow) Chunk[chunks_]();
+  return chunk_ != nullptr;
+}
+
+void DecodeJob::run() {
+  for (;;) {
+    size_t c = next_.fetch_add(1, std::memory_order_relaxed);
+    if (c >= chunks_ || aborted()) return;
+    chunk_[c].bad = decode_range(b_, begin_of(c), end_of(c), chunk_[c].first, kInline, &abort_);
+  }
+}
+
+size_t DecodeJob::failure_count() const {
+  size_t n = 0;
+  for (size_t c = 0; c < chunks_; c++) n += chunk_[c].bad;
+  return n;
+}
+
+size_t DecodeJob::failures(PageFailure* out, size_t cap) const {
+  size_t n = 0;
+  for (size_t c = 0; c < chunks_ && n < cap; c++) {
+    const Chunk& ch = chunk_[c];
+    if (ch.bad <= kInline) {
+      for (size_t i = 0; i < ch.bad && n < cap; i++) out[n++] = ch.first[i];
+    } else {
+      size_t got = check_range(b_, begin_of(c), end_of(c), out + n, cap - n);
+      n += got < cap - n ? got : cap - n;
+    }
+  }
+  return n;
+}
+
+}  // namespace xbzrle

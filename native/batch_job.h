@@ -1,0 +1,91 @@
+// batch_job.h: one batch split into chunks that several threads take in
+// turn (core: no Node header). The addon calls run() from each of its async
+// works; a thread that starts late or runs slowly simply takes fewer chunks.
+#ifndef XBZRLE_BATCH_JOB_H
+#define XBZRLE_BATCH_JOB_H
+
+#include <atomic>
+#include <cstddef>
+#include <mutex>
+
+#include "batch.h"
+
+namespace xbzrle {
+
+class BatchJob {
+ public:
+  void abort() { abort_.store(true, std::memory_order_relaxed); }
+  bool aborted() const { return abort_.load(std::memory_order_relaxed); }
+
+ protected:
+  void split(size_t count, size_t chunk_pages);
+  size_t begin_of(size_t c) const { return c * chunk_pages_; }
+  size_t end_of(size_t c) const;
+
+  size_t count_ = 0;
+  size_t chunk_pages_ = 1;
+  size_t chunks_ = 0;
+  std::atomic<bool> abort_{false};
+};
+
+// Encoding: chunk c writes its deltas at out + c * chunk_pages * limit (room
+// for its worst case), or straight at the final place when every chunk
+// before it is already placed. Finished chunks are moved down into place in
+// order, so `out` ends packed exactly as the one-thread loop packs it.
+class EncodeJob : public BatchJob {
+ public:
+  ~EncodeJob();
+  bool init(const EncodeBatch& b, size_t chunk_pages);  // false: out of memory
+  void run();
+  // After every run() returned: all chunks placed (false after an abort or
+  // when no run() ever started), and the bytes now packed in out.
+  bool complete() const { return placed_ == chunks_; }
+  size_t total() const { return cursor_; }
+
+ private:
+  struct Chunk {
+    size_t base;
+    size_t bytes;
+    bool done;
+  };
+  void place_ready();  // mu_ held
+
+  EncodeBatch b_{};
+  Chunk* chunk_ = nullptr;
+  std::mutex mu_;
+  size_t next_ = 0;    // next chunk to hand out (mu_)
+  size_t placed_ = 0;  // chunks [0, placed_) sit packed in out (mu_)
+  size_t cursor_ = 0;  // end of the packed bytes (mu_)
+};
+
+// Decoding: chunks are independent (pages are distinct: the addon runs a
+// batch that names a page twice on one thread). Each chunk keeps its first
+// few rejections; failures() lists them all in page order.
+class DecodeJob : public BatchJob {
+ public:
+  ~DecodeJob();
+  bool init(const DecodeBatch& b, size_t chunk_pages);  // false: out of memory
+  void run();
+  // After every run() returned: every chunk was handed out and, there being
+  // no abort, decoded.
+  bool complete() const { return !aborted() && next_.load() >= chunks_; }
+  size_t failure_count() const;
+  // Writes up to cap rejections in page order; returns how many. A chunk
+  // with more than its inline share is validated again (no page is written).
+  size_t failures(PageFailure* out, size_t cap) const;
+
+ private:
+  static constexpr size_t kInline = 4;
+  struct Chunk {
+    size_t bad;
+    PageFailure first[kInline];
+  };
+
+  DecodeBatch b_{};
+  Chunk* chunk_ = nullptr;
+  std::atomic<size_t> next_{0};
+};
+
+}  // namespace xbzrle
+
+#endif
