@@ -6,7 +6,9 @@
         "native/addon.cc",
         "native/decode.cc",
         "native/dispatch.cc",
-        "native/encode_portable.cc"
+        "native/encode_portable.cc",
+        "native/page_cache.cc",
+        "native/sender.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],
