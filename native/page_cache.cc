@@ -132,6 +132,12 @@ bool PageCache::set_geometry(uint64_t size) {
 uint8_t* PageCache::lookup(uint64_t addr, uint32_t gen) {
   counters_.lookups++;
   if (!slots_) return nullptr;
+  if (policy_ == Policy::kAssociative && addr != last_addr_) {
+    dir_ += addr > last_addr_ ? 1 : -1;
+    if (dir_ > 64) dir_ = 64;
+    if (dir_ < -64) dir_ = -64;
+    last_addr_ = addr;
+  }
   Slot* s = slots_ + set_of(addr) * ways_;
   for (unsigned w = 0; w < ways_; w++) {
     if (s[w].addr == addr && s[w].page != kNoPage) {
@@ -193,6 +199,31 @@ Insert PageCache::new_page(uint32_t* idx) {
   return Insert::kStored;
 }
 
+// The way a miss may replace, or nullptr. QEMU: the slot, once its page is
+// two generations old. Associative: see Policy::kAssociative.
+Slot* PageCache::victim(Slot* set, uint64_t addr, uint32_t gen) {
+  if (policy_ == Policy::kQemu) return set->page != kNoPage && !young(*set, gen) ? set : nullptr;
+  Slot* best = nullptr;
+  bool best_behind = false;
+  uint64_t best_dist = 0;
+  for (unsigned w = 0; w < ways_; w++) {
+    Slot* x = &set[w];
+    if (x->page == kNoPage || young(*x, gen)) continue;
+    bool behind = dir_ >= 0 ? x->addr < addr : x->addr > addr;
+    if (!behind && uint64_t(x->age) + 3 > gen) continue;
+    uint64_t dist = x->addr > addr ? x->addr - addr : addr - x->addr;
+    // Oldest first; then a page behind the walk; then the farthest away
+    // (behind: longest since the walk passed it; ahead: needed last).
+    if (!best || x->age < best->age ||
+        (x->age == best->age && (behind > best_behind || (behind == best_behind && dist > best_dist)))) {
+      best = x;
+      best_behind = behind;
+      best_dist = dist;
+    }
+  }
+  return best;
+}
+
 Insert PageCache::insert(uint64_t addr, const uint8_t* src, uint32_t gen, uint8_t** where) {
   if (!slots_) return Insert::kClosed;
   Slot* s = slots_ + set_of(addr) * ways_;
@@ -201,24 +232,18 @@ Insert PageCache::insert(uint64_t addr, const uint8_t* src, uint32_t gen, uint8_
     if (s[w].addr == addr && s[w].page != kNoPage) target = &s[w];  // overwrite in place
   if (!target) {
     Slot* empty = nullptr;
-    Slot* oldest = nullptr;
-    for (unsigned w = 0; w < ways_; w++) {
-      if (s[w].page == kNoPage) {
-        if (!empty) empty = &s[w];
-      } else if (!oldest || s[w].age < oldest->age) {
-        oldest = &s[w];
-      }
-    }
+    for (unsigned w = 0; w < ways_ && !empty; w++)
+      if (s[w].page == kNoPage) empty = &s[w];
     if (empty) {
       uint32_t idx;
       Insert r = new_page(&idx);
       if (r == Insert::kStored) {
         empty->page = idx;
         target = empty;
-      } else if (oldest && !young(*oldest, gen)) {
-        // No memory for a new page, but an evictable way can be reused (never
-        // the case for QEMU's policy, whose single way is the empty one).
-        target = oldest;
+      } else if ((target = victim(s, addr, gen)) != nullptr) {
+        // No memory for a new page, but a way can be reused (never the case
+        // for QEMU's policy, whose single way is the empty one).
+        counters_.evictions++;
       } else {
         if (r == Insert::kBudget)
           counters_.refused_budget++;
@@ -226,13 +251,12 @@ Insert PageCache::insert(uint64_t addr, const uint8_t* src, uint32_t gen, uint8_
           counters_.refused_memory++;
         return r;
       }
-    } else if (young(*oldest, gen)) {
+    } else if ((target = victim(s, addr, gen)) != nullptr) {
+      counters_.evictions++;
+    } else {
       counters_.refused_young++;
       return Insert::kYoung;
-    } else {
-      target = oldest;
     }
-    if (target->page != kNoPage && target != empty) counters_.evictions++;
   }
   uint8_t* dst = page_at(target->page);
   if (src)

@@ -43,7 +43,12 @@ class MemoryBudget {
 
 enum class Policy : int {
   kQemu = 0,         // direct-mapped: slot = (addr / P) & (N - 1), as QEMU
-  kAssociative = 1,  // N/W sets of W ways: set = (addr / P) & (N/W - 1)
+  // N/W sets of W ways: set = (addr / P) & (N/W - 1). A miss fills an empty
+  // way, else replaces the oldest way QEMU's lifetime rule lets go,
+  // preferring one the sender's walk has passed in this pass (a page
+  // dirtied in this pass would have been a hit and refreshed); a page still
+  // ahead of the walk may yet be dirtied, so it gets one more generation.
+  kAssociative = 1,
 };
 
 // What insert() did. The numbers cross Node-API: keep them stable.
@@ -138,6 +143,7 @@ class PageCache {
   }
   uint64_t set_of(uint64_t addr) const { return (addr / page_size_) & set_mask_; }
   Insert new_page(uint32_t* idx);
+  Slot* victim(Slot* set, uint64_t addr, uint32_t gen);
   void free_chunks();
 
   size_t page_size_ = 0;
@@ -159,6 +165,11 @@ class PageCache {
   uint32_t chunk_mask_ = 0;
   uint64_t used_ = 0;       // pages handed out: indexes 0..used_-1
   uint64_t allocated_ = 0;  // pages allocated over all chunks
+
+  // The direction of the sender's walk, learned from lookups (associative
+  // only): >= 0 ascending. Tells which cached pages the walk has passed.
+  uint64_t last_addr_ = 0;
+  int dir_ = 0;
 
   MemoryBudget* budget_ = nullptr;
   CacheCounters counters_;

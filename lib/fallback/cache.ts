@@ -69,6 +69,11 @@ export class TwinPageCache {
   private used = 0;
   private allocated = 0;
   private budget: BudgetAccess | null;
+  private readonly associative: boolean;
+  // The sender's walk direction, learned from lookups (see native/page_cache.h).
+  private lastHi = 0;
+  private lastLo = 0;
+  private dir = 0;
   // Counters, in the order of the stats array.
   private lookups = 0;
   private hits = 0;
@@ -84,6 +89,7 @@ export class TwinPageCache {
     this.size = size;
     this.bigP = BigInt(pageSize);
     this.waysCfg = associative ? ways : 1;
+    this.associative = associative;
     const per = Math.floor(CHUNK_BYTES / pageSize);
     this.shift = per ? Math.floor(Math.log2(per)) : 0;
     this.perChunk = 2 ** this.shift;
@@ -126,6 +132,12 @@ export class TwinPageCache {
     this.lookups++;
     if (this.closed) return -1;
     splitKey(addr);
+    if (this.associative && (keyHi !== this.lastHi || keyLo !== this.lastLo)) {
+      const up = keyHi > this.lastHi || (keyHi === this.lastHi && keyLo > this.lastLo);
+      this.dir = Math.max(-64, Math.min(64, this.dir + (up ? 1 : -1)));
+      this.lastHi = keyHi;
+      this.lastLo = keyLo;
+    }
     const i = this.find(this.base(addr, this.t));
     if (i < 0) return -1;
     this.t.age[i] = gen;
@@ -182,6 +194,41 @@ export class TwinPageCache {
     return this.used++;
   }
 
+  /**
+   * The way a miss for the address in keyHi/keyLo may replace, or -1 (native:
+   * PageCache::victim). QEMU: the slot once two generations old.
+   * Associative: the oldest such way, one the walk has passed first, then the
+   * farthest away; a way ahead of the walk needs one more generation.
+   */
+  private victim(base: number, gen: number): number {
+    const t = this.t;
+    if (!this.associative) return t.page[base] !== NO_PAGE && t.age[base] + 2 <= gen ? base : -1;
+    const key = keyHi * TWO32 + keyLo; // distances only rank ways: doubles suffice
+    let best = -1;
+    let bestBehind = false;
+    let bestDist = 0;
+    for (let i = base; i < base + t.ways; i++) {
+      if (t.page[i] === NO_PAGE || t.age[i] + 2 > gen) continue;
+      const hi = t.keyHi[i];
+      const lo = t.keyLo[i];
+      const below = hi < keyHi || (hi === keyHi && lo < keyLo);
+      const above = hi > keyHi || (hi === keyHi && lo > keyLo);
+      const behind = this.dir >= 0 ? below : above;
+      if (!behind && t.age[i] + 3 > gen) continue;
+      const dist = Math.abs(hi * TWO32 + lo - key);
+      if (
+        best < 0 ||
+        t.age[i] < t.age[best] ||
+        (t.age[i] === t.age[best] && (+behind > +bestBehind || (behind === bestBehind && dist > bestDist)))
+      ) {
+        best = i;
+        bestBehind = behind;
+        bestDist = dist;
+      }
+    }
+    return best;
+  }
+
   /** QEMU's insert (FORMAT.md 3); src null stores zeros. Returns an INSERT_* code. */
   insert(addr: Address, src: Uint8Array | null, gen: number): number {
     if (this.closed) return INSERT_MEMORY;
@@ -191,33 +238,24 @@ export class TwinPageCache {
     let target = this.find(base);
     if (target < 0) {
       let empty = -1;
-      let oldest = -1;
-      for (let i = base; i < base + t.ways; i++) {
-        if (t.page[i] === NO_PAGE) {
-          if (empty < 0) empty = i;
-        } else if (oldest < 0 || t.age[i] < t.age[oldest]) {
-          oldest = i;
-        }
-      }
+      for (let i = base; i < base + t.ways && empty < 0; i++) if (t.page[i] === NO_PAGE) empty = i;
       if (empty >= 0) {
         const idx = this.newPage();
         if (idx >= 0) {
           t.page[empty] = idx;
           target = empty;
-        } else if (oldest >= 0 && t.age[oldest] + 2 <= gen) {
-          target = oldest; // no memory for a new page, but an old way can be reused
-          this.evictions++;
+        } else if ((target = this.victim(base, gen)) >= 0) {
+          this.evictions++; // no memory for a new page, but a way can be reused
         } else {
           if (idx === INSERT_BUDGET) this.refusedBudget++;
           else this.refusedMemory++;
           return idx;
         }
-      } else if (t.age[oldest] + 2 > gen) {
+      } else if ((target = this.victim(base, gen)) >= 0) {
+        this.evictions++;
+      } else {
         this.refusedYoung++;
         return INSERT_YOUNG;
-      } else {
-        target = oldest;
-        this.evictions++;
       }
     }
     const dst = this.view(t.page[target]);

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <map>
 #include <vector>
 
@@ -41,10 +42,13 @@ struct Model {
     std::vector<uint8_t> data;
   };
   size_t P;
+  bool assoc;
+  uint64_t last = 0;
+  int dir = 0;
   unsigned ways_cfg, ways;
   std::vector<E> slots;
   uint64_t mask;
-  Model(size_t p, uint64_t n, unsigned w) : P(p), ways_cfg(w) { geometry(n); }
+  Model(size_t p, uint64_t n, unsigned w, bool a) : P(p), assoc(a), ways_cfg(w) { geometry(n); }
   void geometry(uint64_t n) {
     ways = ways_cfg < n ? ways_cfg : unsigned(n);
     mask = n / ways - 1;
@@ -52,6 +56,11 @@ struct Model {
   }
   E* set(uint64_t addr) { return &slots[((addr / P) & mask) * ways]; }
   bool lookup(uint64_t addr, uint32_t gen) {
+    if (assoc && addr != last) {
+      dir = dir + (addr > last ? 1 : -1);
+      dir = dir > 64 ? 64 : dir < -64 ? -64 : dir;
+      last = addr;
+    }
     E* s = set(addr);
     for (unsigned w = 0; w < ways; w++)
       if (s[w].used && s[w].addr == addr) {
@@ -67,16 +76,30 @@ struct Model {
       if (s[w].used && s[w].addr == addr) t = &s[w];
     if (!t) {
       E* empty = nullptr;
-      E* oldest = nullptr;
+      for (unsigned w = 0; w < ways && !empty; w++)
+        if (!s[w].used) empty = &s[w];
+      // The victim, written out plainly: candidates ranked by (age, behind
+      // first, distance descending).
+      E* best = nullptr;
+      long long best_key[3] = {0, 0, 0};
       for (unsigned w = 0; w < ways; w++) {
-        if (!s[w].used) {
-          if (!empty) empty = &s[w];
-        } else if (!oldest || s[w].age < oldest->age)
-          oldest = &s[w];
+        E* x = &s[w];
+        if (!x->used || uint64_t(x->age) + 2 > gen) continue;
+        if (!assoc) {
+          best = x;
+          break;
+        }
+        bool behind = dir >= 0 ? x->addr < addr : x->addr > addr;
+        if (!behind && uint64_t(x->age) + 3 > gen) continue;
+        long long dist = x->addr > addr ? (long long)(x->addr - addr) : (long long)(addr - x->addr);
+        long long key[3] = {-(long long)x->age, behind ? 1 : 0, dist};
+        if (!best || std::lexicographical_compare(best_key, best_key + 3, key, key + 3)) {
+          best = x;
+          std::memcpy(best_key, key, sizeof key);
+        }
       }
-      bool evictable = oldest && uint64_t(oldest->age) + 2 <= gen;
       if (empty && can_alloc) t = empty;
-      else if (evictable) t = oldest;
+      else if (best) t = best;
       else return false;
     }
     t->used = true;
@@ -118,7 +141,7 @@ static void random_ops(Policy pol, unsigned ways, size_t P, MemoryBudget* budget
   uint64_t n = 64;
   PageCache* c = PageCache::create(P, n * P, pol, ways, budget);
   CHECK(c);
-  Model m(P, n, pol == Policy::kQemu ? 1 : ways);
+  Model m(P, n, pol == Policy::kQemu ? 1 : ways, pol == Policy::kAssociative);
   std::vector<uint8_t> page(P);
   uint32_t gen = 1;
   for (int op = 0; op < 20000; op++) {
