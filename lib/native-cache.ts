@@ -56,3 +56,5 @@ export const INSERT_MEMORY = -2;
 export const FLAG_LAST_STAGE = 1;
 export const FLAG_DETECT_ZERO = 2;
 export const FLAG_CONTINUED = 4;
+/** sendPages: `pages` is a memory image indexed by address. */
+export const FLAG_MEMORY = 8;

@@ -543,9 +543,11 @@ napi_value SenderSendPage(napi_env env, napi_callback_info info) {
 }
 
 // senderSendPages(handle, addrs, pages, out, kinds, offsets, lengths, flags,
-// block) -> bytes written, or -(i + 1) when addrs[i] cannot go in a header.
-// addrs: Float64Array or BigUint64Array; pages: a Uint8Array of n pages or
-// an array of n pages; flags: 1 last stage, 2 detect zero, 4 continued.
+// block) -> bytes written, or -(i + 1) when addrs[i] cannot go in a header
+// (or, from a memory image, its page is not inside it). addrs: Float64Array
+// or BigUint64Array; pages: a Uint8Array of n pages, an array of n pages, or
+// with flag 8 a memory image indexed by address; flags: 1 last stage,
+// 2 detect zero, 4 continued, 8 pages is a memory image.
 napi_value SenderSendPages(napi_env env, napi_callback_info info) {
   size_t argc = 9;
   napi_value argv[9];
@@ -595,8 +597,19 @@ napi_value SenderSendPages(napi_env env, napi_callback_info info) {
   pages.page_size = P;
   const uint8_t** list = nullptr;
   bool is_array = false;
+  uint64_t memory_size = 0;
   CALL(env, napi_is_array(env, argv[2], &is_array));
-  if (is_array) {
+  if (flags & 8) {
+    Bytes mem;
+    if (!get_bytes(env, argv[2], "memory must be a Uint8Array", &mem)) return nullptr;
+    if (overlaps(mem.data, mem.size, out.data, out.size)) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "memory and out must not overlap");
+      return nullptr;
+    }
+    pages.base = mem.data;
+    pages.by_address = true;
+    memory_size = mem.size;
+  } else if (is_array) {
     uint32_t len = 0;
     CALL(env, napi_get_array_length(env, argv[2], &len));
     if (len != n) {
@@ -634,7 +647,7 @@ napi_value SenderSendPages(napi_env env, napi_callback_info info) {
     pages.base = all.data;
   }
 
-  long bad = Sender::bad_address(addrs, n);
+  long bad = Sender::bad_address(addrs, n, pages, memory_size);
   if (bad >= 0) {
     std::free(list);
     return number(env, -static_cast<double>(bad) - 1.0);

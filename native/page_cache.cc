@@ -56,6 +56,7 @@ PageCache* PageCache::create(size_t page_size, uint64_t size, Policy policy, uns
   PageCache* c = new (std::nothrow) PageCache();
   if (!c) return nullptr;
   c->page_size_ = page_size;
+  if (is_pow2(page_size)) c->page_shift_ = static_cast<int>(log2_floor(page_size));
   c->policy_ = policy;
   c->ways_cfg_ = policy == Policy::kQemu ? 1 : ways;
   uint64_t per_chunk = kChunkBytes / page_size;

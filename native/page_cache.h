@@ -141,12 +141,17 @@ class PageCache {
   uint8_t* page_at(uint32_t idx) const {
     return chunks_[idx >> chunk_shift_] + size_t(idx & chunk_mask_) * page_size_;
   }
-  uint64_t set_of(uint64_t addr) const { return (addr / page_size_) & set_mask_; }
+  // A shift when P is a power of two (the usual case): a 64-bit division
+  // costs as much as the rest of a lookup.
+  uint64_t set_of(uint64_t addr) const {
+    return (page_shift_ >= 0 ? addr >> page_shift_ : addr / page_size_) & set_mask_;
+  }
   Insert new_page(uint32_t* idx);
   Slot* victim(Slot* set, uint64_t addr, uint32_t gen);
   void free_chunks();
 
   size_t page_size_ = 0;
+  int page_shift_ = -1;  // log2(P) when P is a power of two
   uint64_t size_ = 0;
   uint64_t nslots_ = 0;
   unsigned ways_ = 1;      // ways per set in this geometry: min(ways_cfg_, slots)

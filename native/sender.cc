@@ -30,6 +30,29 @@ void put_be64(uint8_t* p, uint64_t v) {
   }
 }
 
+// Copies n bytes; short runs (most runs of a small delta) without a call.
+inline void copy_run(uint8_t* dst, const uint8_t* src, size_t n) {
+  if (n <= 16) {
+    if (n >= 8) {  // two overlapping 8-byte moves cover 8..16
+      uint64_t a, b;
+      std::memcpy(&a, src, 8);
+      std::memcpy(&b, src + n - 8, 8);
+      std::memcpy(dst, &a, 8);
+      std::memcpy(dst + n - 8, &b, 8);
+    } else if (n >= 4) {
+      uint32_t a, b;
+      std::memcpy(&a, src, 4);
+      std::memcpy(&b, src + n - 4, 4);
+      std::memcpy(dst, &a, 4);
+      std::memcpy(dst + n - 4, &b, 4);
+    } else {
+      for (size_t k = 0; k < n; k++) dst[k] = src[k];
+    }
+    return;
+  }
+  std::memcpy(dst, src, n);
+}
+
 // Applies a delta this sender just produced (valid by construction).
 void apply_own_delta(const uint8_t* d, size_t len, uint8_t* page) {
   size_t i = 0, pos = 0;
@@ -38,7 +61,7 @@ void apply_own_delta(const uint8_t* d, size_t len, uint8_t* page) {
     i += uleb_get(d + i, &z);
     pos += z;
     i += uleb_get(d + i, &n);
-    std::memcpy(page + pos, d + i, n);
+    copy_run(page + pos, d + i, n);
     i += n;
     pos += n;
   }
@@ -147,14 +170,17 @@ uint64_t Sender::batch_capacity(size_t n, size_t page_size, size_t block_len) {
   return uint64_t(n) * (8 + 3 + page_size) + 1 + block_len;
 }
 
-long Sender::bad_address(const BatchAddrs& a, size_t n) {
+long Sender::bad_address(const BatchAddrs& a, size_t n, const BatchPages& pages, uint64_t memory_size) {
+  const uint64_t P = pages.page_size;
   for (size_t i = 0; i < n; i++) {
     if (a.f64) {
       double d = a.f64[i];
       if (!(d >= 0) || d > 9007199254740991.0 || d != static_cast<double>(static_cast<uint64_t>(d)))
         return static_cast<long>(i);
     }
-    if (a.at(i) & kFlagMask) return static_cast<long>(i);
+    uint64_t addr = a.at(i);
+    if (addr & kFlagMask) return static_cast<long>(i);
+    if (pages.by_address && (memory_size < P || addr > memory_size - P)) return static_cast<long>(i);
   }
   return -1;
 }
@@ -168,14 +194,14 @@ size_t Sender::send_pages(EncodeFn enc, const BatchAddrs& addrs, const BatchPage
     size_t hdr = named ? 8 : 9 + opt.block_len;
     uint8_t* rec = out.out + pos;
     size_t len = 0;
-    PageKind k = send_page(enc, addr, pages.at(i), opt.last_stage, opt.detect_zero, rec + hdr, &len);
+    PageKind k = send_page(enc, addr, pages.at(i, addr), opt.last_stage, opt.detect_zero, rec + hdr, &len);
     out.kinds[i] = static_cast<uint8_t>(k);
     out.offsets[i] = static_cast<uint32_t>(pos);
     if (k == PageKind::kSkip) {
       out.lengths[i] = 0;
       continue;
     }
-    put_be64(rec, addr | flag_of(k) | (named ? kFlagContinue : 0));
+    put_be64(rec, addr | flag_of(k) | (named ? kFlagContinue : 0));  // a bswap store
     if (!named) {
       rec[8] = static_cast<uint8_t>(opt.block_len);
       if (opt.block_len) std::memcpy(rec + 9, opt.block, opt.block_len);

@@ -49,12 +49,17 @@ struct BatchAddrs {
   uint64_t at(size_t i) const { return u64 ? u64[i] : static_cast<uint64_t>(f64[i]); }
 };
 
-// Pages of a batch: one contiguous buffer of n * P bytes, or n pointers.
+// Pages of a batch: one contiguous buffer of n * P bytes, n pointers, or a
+// memory image that each page's address indexes (`by_address`).
 struct BatchPages {
   const uint8_t* base = nullptr;
   const uint8_t* const* list = nullptr;
   size_t page_size = 0;
-  const uint8_t* at(size_t i) const { return list ? list[i] : base + i * page_size; }
+  bool by_address = false;
+  const uint8_t* at(size_t i, uint64_t addr) const {
+    if (by_address) return base + addr;
+    return list ? list[i] : base + i * page_size;
+  }
 };
 
 struct BatchOptions {
@@ -95,8 +100,9 @@ class Sender {
   // one naming its block.
   static uint64_t batch_capacity(size_t n, size_t page_size, size_t block_len);
   // Index of the first address a header cannot carry (not an integer, past
-  // 2^64, or not a multiple of 1 KiB), or -1 when all are fine.
-  static long bad_address(const BatchAddrs& a, size_t n);
+  // 2^64, or not a multiple of 1 KiB) or, when pages come from a memory
+  // image, whose page is not inside it; -1 when all are fine.
+  static long bad_address(const BatchAddrs& a, size_t n, const BatchPages& pages, uint64_t memory_size);
   // The per-page steps for n pages, each record (header + body) written to
   // out.out; kinds/offsets/lengths describe them (a skip has length 0).
   // Returns the bytes written. The caller checked capacity and addresses.

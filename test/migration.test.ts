@@ -152,14 +152,20 @@ eachBackend((backend) => {
       for (let i = 0; i < bytes.length; i += CHUNK) apply(reader.push(bytes.subarray(i, i + CHUNK)));
     };
 
+    // Odd batches read the pages from the memory image, even ones from a list of views.
     const sendPass = (pages: number[], lastStage: boolean, t: Tally): void => {
       for (let k = 0; k < pages.length; k += BATCH) {
         const idx = pages.slice(k, k + BATCH);
-        const r = sender.sendPages(
-          idx.map((i) => i * P),
-          idx.map((i) => guest.page(i)),
-          { detectZero: true, lastStage, continued: writer.continues(BLOCK), out, block: BLOCK },
-        );
+        const addrs = idx.map((i) => i * P);
+        const options = { detectZero: true, lastStage, continued: writer.continues(BLOCK), out, block: BLOCK };
+        const r =
+          (k / BATCH) % 2
+            ? sender.sendPagesFrom(guest.mem, addrs, options)
+            : sender.sendPages(
+                addrs,
+                idx.map((i) => guest.page(i)),
+                options,
+              );
         for (const kind of r.kinds) t.kinds[kind]++;
         t.handled += idx.length;
         writer.framed(r.data, BLOCK);

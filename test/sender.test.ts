@@ -348,6 +348,30 @@ eachBackend((backend) => {
       cache.close();
     });
 
+    test('sendPagesFrom reads each page at its address in a memory image, as sendPages would', () => {
+      const n = 32;
+      const { mem, steps } = workload(5, n);
+      const a = setup(16);
+      const b = setup(16);
+      const addrs = [3, 1, 30, 7, 8, 12, 0, 31].map((i) => i * P);
+      for (let pass = 0; pass < 4; pass++) {
+        const list = addrs.map((ad) => mem.subarray(ad, ad + P));
+        const r1 = a.s.sendPages(addrs, list, { detectZero: true });
+        const r2 = b.s.sendPagesFrom(mem, addrs, { detectZero: true });
+        expect(r2.data.equals(r1.data)).toBe(true);
+        expect([...r2.kinds]).toEqual([...r1.kinds]);
+        a.s.nextGeneration();
+        b.s.nextGeneration();
+        steps[pass](mem);
+      }
+      expect(() => b.s.sendPagesFrom(mem, [n * P])).toThrow(/"addrs\[0\]".*inside the 131072-byte memory/);
+      expect(() => b.s.sendPagesFrom(mem, [0, (n - 1) * P + 1024])).toThrow(/"addrs\[1\]"/);
+      expect(() => b.s.sendPagesFrom(Buffer.alloc(0), [0])).toThrow(/"addrs\[0\]"/);
+      expect(() => b.s.sendPagesFrom('x' as never, [0])).toThrow(/"memory"/);
+      a.cache.close();
+      b.cache.close();
+    });
+
     test('an empty batch writes nothing', () => {
       const { cache, s } = setup(16);
       const r = s.sendPages([], Buffer.alloc(0));

@@ -1,7 +1,7 @@
 // fallback/sender.ts: the pure-TypeScript twin of native/sender.cc: QEMU's
 // per-page sender steps (FORMAT.md 3) and the batch loop that frames RAM
 // records (FORMAT.md 2), with the same outputs and counters.
-import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE } from '../native-cache';
+import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY } from '../native-cache';
 import { addressAt, type Address, type AddressArray } from '../checks';
 import type { TwinPageCache } from './cache';
 import { decodeInto, encodeInto } from './codec';
@@ -22,13 +22,18 @@ function isZero(page: Uint8Array): boolean {
   return page[0] === 0 && z.equals(page);
 }
 
-/** Index of the first address a header cannot carry, or -1 (native: Sender::bad_address). */
-export function badAddress(a: AddressArray): number {
+/**
+ * Index of the first address a header cannot carry or, with a memory image
+ * (pageSize > 0), whose page is not inside it; -1 when all are fine
+ * (native: Sender::bad_address).
+ */
+export function badAddress(a: AddressArray, pageSize = 0, memorySize = 0): number {
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (typeof v === 'number') {
       if (!(Number.isSafeInteger(v) && v >= 0) || v % 1024 !== 0) return i;
-    } else if ((v & 0x3ffn) !== 0n) {
+      if (pageSize && v + pageSize > memorySize) return i;
+    } else if ((v & 0x3ffn) !== 0n || (pageSize && v + BigInt(pageSize) > BigInt(memorySize))) {
       return i;
     }
   }
@@ -143,9 +148,14 @@ export class TwinSender {
     const P = this.pageSize;
     let pos = 0;
     let named = (flags & FLAG_CONTINUED) !== 0;
+    const byAddress = (flags & FLAG_MEMORY) !== 0;
     for (let i = 0; i < addrs.length; i++) {
       const addr = addressAt(addrs, i);
-      const page = Array.isArray(pages) ? pages[i] : pages.subarray(i * P, (i + 1) * P);
+      const page = Array.isArray(pages)
+        ? pages[i]
+        : byAddress
+          ? pages.subarray(Number(addr), Number(addr) + P)
+          : pages.subarray(i * P, (i + 1) * P);
       const hdr = named ? 8 : 9 + block.length;
       const r = this.sendPage(addr, page, flags, out.subarray(pos + hdr));
       const kind = r & 3;
