@@ -117,10 +117,13 @@ function sendPagesVsEncode(regime, pages, dirtyShare, rounds, policy) {
   };
   // An even number of passes per sample keeps the cache and `flip` in step.
   const reps = regime === 'L2' ? 40 : 2;
+  // CPU time of this thread, not wall time: on a shared, loaded machine the
+  // wall clock also counts the time other processes ran.
   const time = (fn) => {
-    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let r = 0; r < reps; r++) fn();
-    return Number(process.hrtime.bigint() - t0) / (reps * dirty.length);
+    const c = process.cpuUsage(c0);
+    return ((c.user + c.system) * 1000) / (reps * dirty.length);
   };
   for (let w = 0; w < 4; w++) {
     runSend();
@@ -165,9 +168,10 @@ function sendPagesVsEncode(regime, pages, dirtyShare, rounds, policy) {
 function timeCall(fn) {
   const per = [];
   for (let s = 0; s < 9; s++) {
-    const t0 = process.hrtime.bigint();
+    const c0 = process.cpuUsage();
     for (let i = 0; i < 100000; i++) fn();
-    per.push(Number(process.hrtime.bigint() - t0) / 100000);
+    const c = process.cpuUsage(c0);
+    per.push(((c.user + c.system) * 1000) / 100000);
   }
   return median(per);
 }
@@ -243,7 +247,7 @@ for (const c of caches) c.close();
 console.log('\n2. Per-page work: sendPages (lookup, encode, cache update, records) vs encoding the same pages alone');
 console.log('   encode alone = a JS loop over the bare binding encodeInto (no encodePages in this branch);');
 console.log('   sendPagesFrom reads the dirty pages from the memory image, sendPages takes a list of page views;');
-console.log('   ratios: median of per-round ratios (rounds interleaved)');
+console.log('   CPU time per page; ratios: median of per-round ratios (rounds interleaved)');
 const rows = [];
 for (const policy of ['qemu', 'associative']) {
   rows.push(sendPagesVsEncode('L2', 128, 1, quick ? 5 : 15, policy));
