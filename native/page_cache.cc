@@ -14,12 +14,12 @@ namespace xbzrle {
 
 namespace {
 
-// A chunk holds up to 1 MiB of pages: big enough that the chunk table is
-// tiny, small enough that a growing cache holds little unused memory.
-constexpr size_t kChunkBytes = size_t(1) << 20;
-// A chunk starts this small and doubles, so a cache used for a few pages
-// (one of many sharing a budget) takes a few pages, not a megabyte.
-constexpr size_t kFirstChunkBytes = size_t(16) << 10;
+// A chunk holds up to 256 KiB of pages: the chunk table stays tiny (0.005%
+// of the size) and growing a chunk copies little.
+constexpr size_t kChunkBytes = size_t(256) << 10;
+// A chunk grows by this much at a time, so a cache holds at most this much
+// page memory it does not use yet (charged to its budget like the rest).
+constexpr size_t kGrowBytes = size_t(64) << 10;
 
 bool is_pow2(uint64_t v) { return v && !(v & (v - 1)); }
 
@@ -158,8 +158,8 @@ const uint8_t* PageCache::peek(uint64_t addr) const {
   return nullptr;
 }
 
-// Hands out the next arena page, growing the current chunk (doubling, up to
-// its bound) when it is full. The budget is charged before the allocator is
+// Hands out the next arena page, growing the current chunk (by kGrowBytes,
+// up to its bound) when it is full. The budget is charged before the allocator is
 // asked, and refunded if the allocator fails.
 Insert PageCache::new_page(uint32_t* idx) {
   uint64_t c = used_ >> chunk_shift_;
@@ -172,9 +172,9 @@ Insert PageCache::new_page(uint32_t* idx) {
   uint64_t bound = nslots_ - c * per_chunk;
   if (bound > per_chunk) bound = per_chunk;
   uint64_t cur = chunk_cap_[c];  // == off
-  uint64_t first = kFirstChunkBytes / page_size_;
-  if (first == 0) first = 1;
-  uint64_t want = cur ? cur * 2 : first;
+  uint64_t step = kGrowBytes / page_size_;
+  if (step == 0) step = 1;
+  uint64_t want = cur + step;
   if (want > bound) want = bound;
   if (budget_) {
     uint64_t afford = budget_->available() / page_size_;

@@ -161,8 +161,9 @@ class PageCache {
   Slot* slots_ = nullptr;        // aligned to 64 bytes inside slots_raw_
   uint8_t* slots_raw_ = nullptr;
 
-  // The arena: chunks of up to 2^chunk_shift_ pages, each grown by doubling
-  // (realloc) so a small cache holds little slack, filled in index order.
+  // The arena: chunks of up to 2^chunk_shift_ pages, each grown in small
+  // steps (realloc) so a cache holds little unused memory, filled in index
+  // order.
   uint8_t** chunks_ = nullptr;
   uint32_t* chunk_cap_ = nullptr;  // pages allocated in each chunk
   uint64_t nchunks_ = 0;           // table length: ceil(nslots_ / chunk pages)

@@ -6,8 +6,8 @@ import type { BudgetAccess } from '../budget';
 import type { Address } from '../checks';
 import { INSERT_BUDGET, INSERT_MEMORY, INSERT_STORED, INSERT_YOUNG } from '../native-cache';
 
-const CHUNK_BYTES = 1 << 20; // see native/page_cache.cc: kChunkBytes
-const FIRST_CHUNK_BYTES = 16 << 10; // kFirstChunkBytes
+const CHUNK_BYTES = 256 << 10; // see native/page_cache.cc: kChunkBytes
+const GROW_BYTES = 64 << 10; // kGrowBytes
 const NO_PAGE = 0xffff_ffff;
 const TWO32 = 4294967296;
 
@@ -61,7 +61,7 @@ export class TwinPageCache {
   private readonly waysCfg: number;
   private t: Tables;
   private readonly bigP: bigint;
-  // The arena: chunks of up to 2^shift pages, each grown by doubling.
+  // The arena: chunks of up to 2^shift pages, each grown in 64 KiB steps.
   private readonly shift: number;
   private readonly perChunk: number;
   private chunks: (Uint8Array | null)[];
@@ -166,7 +166,7 @@ export class TwinPageCache {
     const cur = this.chunkCap[c];
     if (off < cur) return this.used++;
     const bound = Math.min(this.perChunk, this.t.nslots - c * this.perChunk);
-    let want = Math.min(cur ? cur * 2 : Math.max(1, Math.floor(FIRST_CHUNK_BYTES / P)), bound);
+    let want = Math.min(cur + Math.max(1, Math.floor(GROW_BYTES / P)), bound);
     if (this.budget) {
       const afford = Math.floor(this.budget.available() / P);
       if (want - cur > afford) want = cur + afford;
