@@ -1,5 +1,7 @@
 // binding.ts: loads the addon (a prebuild for this platform, else a local
-// build, through node-gyp-build), or the TypeScript twin when none loads.
+// build, through node-gyp-build), or the TypeScript twin when none loads, and
+// records which one serves and why (lib/status.ts reports it).
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as twin from './fallback/codec';
 
@@ -18,30 +20,112 @@ export interface NativeAddon extends Backend {
 
 export const twinBackend: Backend = { encodeInto: twin.encodeInto, decodeInto: twin.decodeInto };
 
-/** Why the twin runs instead of the addon, or null when the addon loaded. */
-export let fallbackReason: string | null = null;
+/**
+ * Where the codec comes from: `'prebuild'` (a binary shipped in the package's
+ * prebuilds/), `'local-build'` (compiled on this machine into build/), or
+ * `'twin'` (the TypeScript codec).
+ */
+export type BinarySource = 'prebuild' | 'local-build' | 'twin';
 
-function load(): NativeAddon | null {
+/** The package root: dist/ and lib/ sit one level below it. */
+const root = path.join(__dirname, '..');
+
+/**
+ * The prebuild tuple node-gyp-build looks for on this machine, e.g.
+ * 'linux-x64-glibc', 'linux-arm64-musl', 'darwin-arm64', 'win32-x64'.
+ * The libc rule is node-gyp-build's: LIBC, else musl when /etc/alpine-release
+ * exists, else glibc.
+ */
+export const platformTag: string = (() => {
+  const base = `${process.platform}-${process.arch}`;
+  if (process.platform !== 'linux') return base;
+  let libc = process.env.LIBC;
+  if (!libc) {
+    try {
+      libc = fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+    } catch {
+      libc = 'glibc';
+    }
+  }
+  return `${base}-${libc}`;
+})();
+
+/** Which binary loaded, or why the twin serves. */
+export interface LoadInfo {
+  source: BinarySource;
+  /** Absolute path of the loaded .node file; null when the twin serves. */
+  path: string | null;
+  /** Why the twin serves; null when the addon loaded. */
+  reason: string | null;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
+}
+
+/** A binary under .../build/Release or .../build/Debug is a local build. */
+function sourceOf(file: string): BinarySource {
+  const dir = path.basename(path.dirname(file));
+  const up = path.basename(path.dirname(path.dirname(file)));
+  return up === 'build' && (dir === 'Release' || dir === 'Debug') ? 'local-build' : 'prebuild';
+}
+
+function load(): { addon: NativeAddon | null; info: LoadInfo } {
+  const twinInfo = (reason: string) => ({ addon: null, info: { source: 'twin' as const, path: null, reason } });
   if (process.env.XBZRLE_NO_NATIVE === '1') {
-    fallbackReason = 'XBZRLE_NO_NATIVE=1 selects the TypeScript twin';
-    return null;
+    return twinInfo('XBZRLE_NO_NATIVE=1 selects the TypeScript twin');
+  }
+  // node-gyp-build's own order: a local build (build/Release, build/Debug),
+  // which exists only when the install script compiled one because no
+  // prebuild loaded (or a developer built it), then prebuilds/<platform>-<arch>.
+  let file: string;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    file = gypBuild.resolve(root);
+  } catch (err) {
+    const msg = firstLine(err);
+    if (/^No native build was found/.test(msg)) {
+      return twinInfo(`no prebuild for ${platformTag} in this package and no local build`);
+    }
+    return twinInfo(`node-gyp-build could not look for the addon (${msg})`);
   }
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const gypBuild = require('node-gyp-build') as (dir: string) => NativeAddon;
-    return gypBuild(path.join(__dirname, '..'));
+    const addon = require(file) as NativeAddon;
+    return { addon, info: { source: sourceOf(file), path: file, reason: null } };
   } catch (err) {
-    const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
-    fallbackReason = `no native build loaded (${why})`;
-    process.emitWarning(
-      `xbzrle: ${fallbackReason}; using the TypeScript twin, which is slower. ` +
-        'To build the addon, allow install scripts for xbzrle (npm install-scripts approve) ' +
-        'and run `npm rebuild xbzrle`; set XBZRLE_NO_NATIVE=1 to choose the twin silently.',
-      { code: 'XBZRLE_NO_NATIVE' },
-    );
-    return null;
+    const kind = sourceOf(file) === 'prebuild' ? 'the prebuild' : 'the local build';
+    return twinInfo(`${kind} ${file} failed to load (${firstLine(err)})`);
   }
 }
 
+const loaded = load();
+
 /** The addon, or null when the twin serves. */
-export const addon: NativeAddon | null = load();
+export const addon: NativeAddon | null = loaded.addon;
+
+/** Which binary loaded, or why the twin serves. */
+export const loadInfo: Readonly<LoadInfo> = Object.freeze(loaded.info);
+
+/** Why the twin runs instead of the addon, or null when the addon loaded. */
+export const fallbackReason: string | null = loaded.info.reason;
+
+// One warning per process, even if two copies of the package load in it (a
+// symbol on globalThis, not module state). Worker threads have their own
+// globals, so a worker that loads the package warns once more.
+const WARNED = Symbol.for('xbzrle.twin-warning');
+if (addon === null && process.env.XBZRLE_NO_NATIVE !== '1') {
+  const g = globalThis as { [WARNED]?: boolean };
+  if (!g[WARNED]) {
+    g[WARNED] = true;
+    process.emitWarning(
+      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, slower). ` +
+        'To get the native addon, allow the install script of xbzrle ' +
+        '(`npm install-scripts approve xbzrle`), then run `npm rebuild xbzrle` ' +
+        '(a compiler is needed only where no prebuild fits: g++ or clang, make, python3). ' +
+        'Set XBZRLE_NO_NATIVE=1 to use the twin without this warning.',
+      { code: 'XBZRLE_NO_NATIVE' },
+    );
+  }
+}

@@ -59,3 +59,14 @@ test('an unknown XBZRLE_KERNEL warns once and keeps the best kernel', () => {
   expect(r.err).toMatch(/XBZRLE_KERNEL ignored.*avx9000/);
   expect(r.err.match(/XBZRLE_KERNEL ignored/g)).toHaveLength(1);
 });
+
+test('nativeStatus() names the binary that loaded, or why the twin serves', () => {
+  const code = `const x = require('xbzrle'); console.log(JSON.stringify(x.nativeStatus()));`;
+  const s = JSON.parse(run(code).out);
+  expect(s).toMatchObject({ native: true, reason: null });
+  expect(['local-build', 'prebuild']).toContain(s.source);
+  expect(s.path).toMatch(s.source === 'local-build' ? /[/\\]build[/\\](Release|Debug)[/\\][^/\\]+\.node$/ : /[/\\]prebuilds[/\\]/);
+  expect(s.platform).toMatch(new RegExp(`^${process.platform}-${process.arch}`));
+  const t = JSON.parse(run(code, { XBZRLE_NO_NATIVE: '1' }).out);
+  expect(t).toMatchObject({ native: false, source: 'twin', path: null, reason: expect.stringMatching(/XBZRLE_NO_NATIVE=1/) });
+});

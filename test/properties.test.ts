@@ -19,16 +19,17 @@ const pagePair = fc
     seed: fc.integer(),
     density: fc.double({ min: 0, max: 1, noNaN: true }),
     offset: fc.integer({ min: 0, max: 15 }),
+    offset2: fc.integer({ min: 0, max: 15 }),
   })
-  .map(({ size, shape, seed, density, offset }) => {
+  .map(({ size, shape, seed, density, offset, offset2 }) => {
     let s = seed >>> 0;
     const rand = (): number => {
       s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
       return s / 4294967296;
     };
-    // Views at odd byte offsets: kernels must not assume alignment.
+    // Views at any byte offsets, aligned or not: kernels must not assume alignment.
     const oldPage = new Uint8Array(new ArrayBuffer(size + 16), offset, size);
-    const newPage = new Uint8Array(new ArrayBuffer(size + 16), 15 - offset, size);
+    const newPage = new Uint8Array(new ArrayBuffer(size + 16), offset2, size);
     for (let i = 0; i < size; i++) oldPage[i] = (rand() * 256) | 0;
     newPage.set(oldPage);
     const flip = (i: number): void => {

@@ -15,7 +15,10 @@ export function infoCommand(values: Record<string, unknown>): number {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     native: status.native,
+    source: status.source,
+    path: status.path,
     reason: status.reason,
+    wants: status.platform,
     kernel: api.kernel(),
     kernels: api.kernels(),
   };
@@ -24,7 +27,9 @@ export function infoCommand(values: Record<string, unknown>): number {
     return 0;
   }
   console.log(`xbzrle ${info.version} (Node ${info.node}, ${info.platform})`);
-  console.log(`engine:  ${info.native ? 'native addon' : 'TypeScript twin'}${info.reason ? ` (${info.reason})` : ''}`);
+  const engine = info.native ? `native addon, ${info.source === 'prebuild' ? 'prebuilt' : 'built on this machine'}: ${info.path}` : `TypeScript twin (${info.reason})`;
+  console.log(`engine:  ${engine}`);
+  console.log(`target:  ${info.wants}`);
   console.log(`kernel:  ${info.kernel}`);
   console.log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
   return 0;

@@ -3,6 +3,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchCommand, BENCH_HELP, BENCH_OPTIONS } from './bench';
 import { infoCommand, INFO_HELP } from './info';
+import { inspectCommand, INSPECT_HELP, INSPECT_OPTIONS } from './inspect';
 
 export class UsageError extends Error {}
 
@@ -11,6 +12,7 @@ const HELP = `Usage: xbzrle <command> [options]
 Commands:
   bench     measure the codec on this host (speed and bytes per page)
   info      version, kernels, and whether the native addon or the twin runs
+  inspect   read a QEMU migration stream: records, passes, XBZRLE, RAM
 
 Run "xbzrle <command> --help" for the options of a command.`;
 
@@ -24,6 +26,7 @@ interface Command {
 const COMMANDS: Record<string, Command> = {
   bench: { help: BENCH_HELP, options: BENCH_OPTIONS, run: benchCommand },
   info: { help: INFO_HELP, options: { json: { type: 'boolean' } }, run: infoCommand },
+  inspect: { help: INSPECT_HELP, options: INSPECT_OPTIONS, allowPositionals: true, run: inspectCommand },
 };
 
 /** Runs the CLI; resolves to the exit code. */

@@ -1,0 +1,56 @@
+// input.ts: turns a path, a Readable or any async byte source into chunks,
+// gunzipping transparently when the input starts with the gzip magic.
+import * as fs from 'node:fs';
+import { Readable } from 'node:stream';
+import * as zlib from 'node:zlib';
+
+/** A path, a stream's bytes in memory, or a source of chunks (a Readable is one). */
+export type StreamInput = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
+
+const GZIP = [0x1f, 0x8b];
+
+function iterate(input: StreamInput): AsyncIterator<Uint8Array> | Iterator<Uint8Array> {
+  if (typeof input === 'string') return fs.createReadStream(input, { highWaterMark: 1 << 16 })[Symbol.asyncIterator]();
+  if (input instanceof Uint8Array) return [input][Symbol.iterator]();
+  if (Symbol.asyncIterator in input) return input[Symbol.asyncIterator]();
+  return input[Symbol.iterator]();
+}
+
+/** The input's bytes, decompressed if gzip; a path is read in 64 KiB chunks. */
+export async function* inputChunks(input: StreamInput): AsyncGenerator<Uint8Array> {
+  const it = iterate(input);
+  // Gather two bytes to decide; chunks may be as small as one byte.
+  const head: Buffer[] = [];
+  let headLength = 0;
+  try {
+    while (headLength < 2) {
+      const r = await it.next();
+      if (r.done) break;
+      head.push(Buffer.from(r.value));
+      headLength += r.value.length;
+    }
+    const first = Buffer.concat(head);
+    if (first[0] !== GZIP[0] || first[1] !== GZIP[1]) {
+      if (first.length) yield first;
+      for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      return;
+    }
+    const gunzip = zlib.createGunzip();
+    const compressed = Readable.from(
+      (async function* () {
+        yield first;
+        for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
+      })(),
+    );
+    compressed.on('error', (err) => gunzip.destroy(err));
+    compressed.pipe(gunzip);
+    try {
+      for await (const c of gunzip) yield c as Buffer;
+    } finally {
+      compressed.destroy();
+      gunzip.destroy();
+    }
+  } finally {
+    await it.return?.();
+  }
+}

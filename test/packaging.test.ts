@@ -1,0 +1,390 @@
+// The package as users get it: `npm pack`, then installs of the tarball into
+// empty projects, with install scripts denied or approved, with and without a
+// compiler on PATH, used from CommonJS, ES modules and TypeScript.
+//
+// The repository is only read: the tarball is packed with --ignore-scripts
+// (dist/ must be built: `npm test` runs build:ts first), then unpacked into a
+// staging directory where `npm run prebuildify` builds this machine's prebuild,
+// so no other test sees build/ or dist/ change under it. Everything lives in
+// one temporary directory, removed at the end.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as ts from 'typescript';
+import { readPairs } from './helpers/vectors';
+
+const ROOT = path.join(__dirname, '..');
+const CONSUMER = path.join(__dirname, 'packaging', 'consumer');
+const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const COMPILERS = ['g++', 'gcc', 'cc', 'c++', 'clang', 'clang++', 'make', 'python3', 'python'];
+
+// POSIX only: the compiler-free PATH is built from symlinks.
+const describeHere = process.platform === 'win32' ? describe.skip : describe;
+
+let work = '';
+let fullTgz = ''; // with prebuilds/
+let sourceTgz = ''; // the same package without prebuilds/
+let packed: { files: { path: string }[]; size: number; unpackedSize: number; filename: string };
+let pairDir = '';
+let binFull = ''; // PATH with the compiler
+let binBare = ''; // PATH with node, npm and a few basic tools only
+
+/** The environment children get: no npm_* from an outer `npm test`, no XBZRLE_*. */
+function baseEnv(pathVar: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (/^npm_/i.test(k) || /^XBZRLE_/.test(k) || k === 'NODE_OPTIONS' || k === 'INIT_CWD') continue;
+    env[k] = v;
+  }
+  return { ...env, PATH: pathVar, XBZRLE_PAIR: pairDir, ...extra };
+}
+
+function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): SpawnSyncReturns<string> & { all: string } {
+  const r = spawnSync(cmd, args, { cwd, env, encoding: 'utf8', timeout: 180_000 });
+  if (r.error) throw r.error;
+  return Object.assign(r, { all: `${r.stdout}\n${r.stderr}` });
+}
+
+function ok(r: SpawnSyncReturns<string> & { all: string }, what: string): string {
+  if (r.status !== 0) throw new Error(`${what} exited with ${r.status}:\n${r.all.slice(-4000)}`);
+  return r.stdout;
+}
+
+function which(name: string, pathVar: string): string | null {
+  for (const dir of pathVar.split(path.delimiter)) {
+    if (!dir) continue;
+    const f = path.join(dir, name);
+    try {
+      fs.accessSync(f, fs.constants.X_OK);
+      if (fs.statSync(f).isFile()) return f;
+    } catch {
+      /* not here */
+    }
+  }
+  return null;
+}
+
+/** A bin directory holding only node, npm and the basic tools npm's scripts use. */
+function makeBareBin(dir: string): string {
+  fs.mkdirSync(dir);
+  const hostPath = process.env.PATH ?? '';
+  const link = (name: string, target: string | null) => {
+    if (!target) throw new Error(`packaging test: ${name} not found on PATH`);
+    fs.symlinkSync(fs.realpathSync(target), path.join(dir, name));
+  };
+  link('node', process.execPath);
+  // npm from PATH, skipping node_modules/.bin (an outer `npm test` puts
+  // the project's bins first).
+  const npmPath = hostPath
+    .split(path.delimiter)
+    .filter((d) => d && !d.includes('node_modules'))
+    .join(path.delimiter);
+  link('npm', which('npm', npmPath));
+  for (const tool of ['sh', 'env', 'cat', 'ls', 'rm', 'mkdir', 'cp', 'mv', 'uname']) {
+    const t = which(tool, hostPath);
+    if (t) link(tool, t);
+  }
+  return dir;
+}
+
+function packJson(out: string) {
+  const list = JSON.parse(out) as (typeof packed)[];
+  return list[0];
+}
+
+interface Project {
+  dir: string;
+  installLog: string;
+}
+
+/**
+ * An empty project that depends only on the tarball; `scripts` writes the
+ * allowScripts entry `npm install-scripts approve|deny xbzrle` would write
+ * for a tarball dependency (its resolved file: spec).
+ */
+function install(name: string, tgz: string, scripts: 'approve' | 'deny', pathVar: string): Project {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  const pkg = {
+    name: `consumer-${name}`,
+    version: '1.0.0',
+    private: true,
+    dependencies: { xbzrle: `file:${tgz}` },
+    allowScripts: { [`file:${tgz}`]: scripts === 'approve' },
+  };
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+  const r = run(
+    'npm',
+    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=info'],
+    dir,
+    baseEnv(pathVar),
+  );
+  ok(r, `npm install in ${name}`);
+  return { dir, installLog: r.all };
+}
+
+const scriptRan = (p: Project) => /run xbzrle@[^ ]+ install node_modules\/xbzrle/.test(p.installLog);
+
+interface Report {
+  face: string;
+  native: boolean;
+  status: { native: boolean; source: string; path: string | null; reason: string | null; platform: string };
+  page: boolean;
+  pair: boolean;
+}
+
+function use(p: Project, file: string, pathVar: string, env: Record<string, string> = {}) {
+  const r = run('node', [file], p.dir, baseEnv(pathVar, env));
+  const stdout = ok(r, `node ${file}`);
+  return { report: JSON.parse(stdout.trim().split('\n').pop() ?? '') as Report, stderr: r.stderr };
+}
+
+function copyConsumers(p: Project) {
+  for (const f of fs.readdirSync(CONSUMER)) fs.copyFileSync(path.join(CONSUMER, f), path.join(p.dir, f));
+}
+
+const pkgDir = (p: Project) => path.join(p.dir, 'node_modules', 'xbzrle');
+
+describeHere('the packed package', () => {
+  beforeAll(() => {
+    if (!fs.existsSync(path.join(ROOT, 'dist', 'index.js'))) {
+      throw new Error('dist/ is not built: run `npm run build:ts` (npm test does it first)');
+    }
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-packaging-'));
+    binFull = process.env.PATH ?? '';
+    binBare = makeBareBin(path.join(work, 'bare-bin'));
+
+    // One QEMU-made pair with a non-trivial delta.
+    const v = readPairs().find((p) => p.scalarRet > 16 && p.scalarRet < 4096);
+    if (!v) throw new Error('no suitable pair in test/fixtures/pairs.bin');
+    pairDir = path.join(work, 'pair');
+    fs.mkdirSync(pairDir);
+    fs.writeFileSync(path.join(pairDir, 'old.bin'), v.oldPage);
+    fs.writeFileSync(path.join(pairDir, 'new.bin'), v.newPage);
+    fs.writeFileSync(path.join(pairDir, 'enc.bin'), v.scalarEnc);
+
+    // npm pack of the repository, unpacked into a staging directory.
+    const env = baseEnv(binFull);
+    for (const d of ['repo', 'stage', 'source', 'full']) fs.mkdirSync(path.join(work, d));
+    const first = packJson(
+      ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'repo')], ROOT, env), 'npm pack'),
+    );
+    ok(run('tar', ['xzf', path.join(work, 'repo', first.filename), '-C', path.join(work, 'stage')], work, env), 'tar');
+    const stage = path.join(work, 'stage', 'package');
+    fs.rmSync(path.join(stage, 'prebuilds'), { recursive: true, force: true }); // a developer's local prebuild
+    fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(stage, 'node_modules'), 'dir');
+
+    // The tarball without prebuilds (a platform we ship no binary for).
+    const src = packJson(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'source')], stage, env), 'npm pack (source)'));
+    sourceTgz = path.join(work, 'source', src.filename);
+
+    // The release tarball: `npm run prebuildify`, then pack.
+    // (--cache keeps prebuildify's node-gyp devdir inside the temp directory.)
+    ok(run('npm', ['run', 'prebuildify', '--', '--cache', path.join(work, 'prebuildify-cache')], stage, env), 'npm run prebuildify');
+    fs.rmSync(path.join(stage, 'build'), { recursive: true, force: true });
+    packed = packJson(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'full')], stage, env), 'npm pack (full)'));
+    fullTgz = path.join(work, 'full', packed.filename);
+  }, 240_000);
+
+  afterAll(() => {
+    if (work) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  test('the compiler-free PATH has node and npm and no compiler', () => {
+    for (const c of COMPILERS) expect([c, which(c, binBare)]).toEqual([c, null]);
+    expect(which('node', binBare)).not.toBeNull();
+    expect(which('npm', binBare)).not.toBeNull();
+    expect(ok(run('npm', ['--version'], work, baseEnv(binBare)), 'npm --version').trim()).toMatch(/^\d+\./);
+  });
+
+  test('the tarball holds only what a user needs, and depends only on node-gyp-build', () => {
+    const files = packed.files.map((f) => f.path).sort();
+    const allowed = [
+      /^package\.json$/,
+      /^README\.md$/,
+      /^LICENSE$/,
+      /^bin\/xbzrle\.js$/,
+      /^binding\.gyp$/,
+      /^dist\/([a-z0-9_-]+\/)*[a-z0-9_-]+\.(js|mjs|d\.ts|d\.mts)$/,
+      /^native\/[a-z0-9_]+\.(cc|h)$/,
+      /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/xbzrle(\.[a-z0-9]+)*\.node$/,
+    ];
+    expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
+    for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'native/addon.cc']) {
+      expect(files).toContain(f);
+    }
+    expect(files.filter((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`))).toHaveLength(1);
+    const manifest = JSON.parse(fs.readFileSync(path.join(work, 'stage', 'package', 'package.json'), 'utf8'));
+    expect(Object.keys(manifest.dependencies ?? {})).toEqual(['node-gyp-build']);
+    expect(manifest.optionalDependencies ?? {}).toEqual({});
+    // The bench's timing, table and progress packages are optional peers:
+    // npm does not install them for library users.
+    const peers = Object.keys(manifest.peerDependencies ?? {});
+    expect(peers.sort()).toEqual(['benchmark', 'cli-progress', 'cli-table3']);
+    for (const p of peers) expect(manifest.peerDependenciesMeta?.[p]?.optional).toBe(true);
+  });
+
+  describe('install scripts denied, no compiler', () => {
+    let p: Project;
+    beforeAll(() => {
+      p = install('denied', fullTgz, 'deny', binBare);
+      copyConsumers(p);
+    }, 120_000);
+
+    test('the install script does not run and nothing is compiled', () => {
+      expect(scriptRan(p)).toBe(false);
+      expect(fs.existsSync(path.join(pkgDir(p), 'build'))).toBe(false);
+    });
+
+    test('CommonJS and ES modules load the prebuild, and the vectors round-trip', () => {
+      for (const file of ['consumer.cjs', 'consumer.mjs']) {
+        const { report, stderr } = use(p, file, binBare);
+        expect(report).toMatchObject({ native: true, page: true, pair: true });
+        expect(report.status).toMatchObject({ native: true, source: 'prebuild', reason: null });
+        expect(report.status.path).toMatch(/[/\\]node_modules[/\\]xbzrle[/\\]prebuilds[/\\][^/\\]+[/\\]xbzrle\..*node$/);
+        expect(stderr).toBe('');
+      }
+    });
+
+    test('TypeScript: every export is declared, typed, and used (strict; commonjs, nodenext, bundler)', () => {
+      // Every name the package exports, values and types, from its declarations...
+      const dts = path.join(pkgDir(p), 'dist', 'index.d.ts');
+      const program = ts.createProgram([dts], { noEmit: true, types: [], typeRoots: [path.join(ROOT, 'node_modules', '@types')] });
+      const checker = program.getTypeChecker();
+      const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!;
+      const declared = checker.getExportsOfModule(moduleSymbol).map((s) => s.name).sort();
+      const runtime = JSON.parse(
+        ok(run('node', ['-e', "console.log(JSON.stringify(Object.keys(require('xbzrle'))))"], p.dir, baseEnv(binBare)), 'keys'),
+      ) as string[];
+      // ...each runtime export is declared, and consumer.ts names every one.
+      expect(runtime.filter((n) => !declared.includes(n))).toEqual([]);
+      // consumer.ts imports every one (noUnusedLocals below makes it use them).
+      const consumer = ts.createSourceFile('consumer.ts', fs.readFileSync(path.join(p.dir, 'consumer.ts'), 'utf8'), ts.ScriptTarget.ES2022);
+      const imported: string[] = [];
+      for (const st of consumer.statements) {
+        if (!ts.isImportDeclaration(st) || (st.moduleSpecifier as ts.StringLiteral).text !== 'xbzrle') continue;
+        const bindings = st.importClause?.namedBindings;
+        if (bindings && ts.isNamedImports(bindings)) {
+          for (const el of bindings.elements) imported.push((el.propertyName ?? el.name).text);
+        }
+      }
+      expect(declared.filter((n) => !imported.includes(n))).toEqual([]);
+
+      fs.copyFileSync(path.join(p.dir, 'consumer.ts'), path.join(p.dir, 'consumer.mts'));
+      // The package's own declarations are type-checked (skipLibCheck false)
+      // once, under nodenext, which reads both index.d.ts and index.d.mts.
+      const common = {
+        strict: true,
+        noUnusedLocals: true,
+        skipLibCheck: true,
+        target: 'ES2022',
+        lib: ['ES2022'],
+        types: ['node'],
+        typeRoots: [path.join(ROOT, 'node_modules', '@types')],
+      };
+      const configs: Record<string, object> = {
+        'tsconfig.commonjs.json': { compilerOptions: { ...common, module: 'commonjs', moduleResolution: 'node10', outDir: 'out-commonjs' }, files: ['consumer.ts'] },
+        'tsconfig.nodenext.json': {
+          compilerOptions: { ...common, skipLibCheck: false, module: 'nodenext', moduleResolution: 'nodenext', outDir: 'out-nodenext' },
+          files: ['consumer.ts', 'consumer.mts', 'default-import.mts'],
+        },
+        'tsconfig.bundler.json': { compilerOptions: { ...common, module: 'preserve', moduleResolution: 'bundler', noEmit: true }, files: ['consumer.ts'] },
+      };
+      for (const [file, config] of Object.entries(configs)) {
+        fs.writeFileSync(path.join(p.dir, file), JSON.stringify(config, null, 2));
+        ok(run('node', [TSC, '-p', file], p.dir, baseEnv(binBare)), `tsc -p ${file}`);
+      }
+      for (const out of ['out-commonjs/consumer.js', 'out-nodenext/consumer.js', 'out-nodenext/consumer.mjs']) {
+        const { report, stderr } = use(p, out, binBare);
+        expect(report).toMatchObject({ face: 'ts', native: true, page: true, pair: true });
+        expect(report.status.source).toBe('prebuild');
+        expect(stderr).toBe('');
+      }
+      const { report } = use(p, 'out-nodenext/default-import.mjs', binBare);
+      expect(report).toMatchObject({ face: 'ts-default', native: true, source: 'prebuild' });
+    }, 180_000);
+
+    test('a prebuild that does not load: the twin serves and the reason names it', () => {
+      const [tuple] = fs.readdirSync(path.join(pkgDir(p), 'prebuilds'));
+      const dir = path.join(pkgDir(p), 'prebuilds', tuple);
+      const [file] = fs.readdirSync(dir);
+      const good = fs.readFileSync(path.join(dir, file));
+      fs.writeFileSync(path.join(dir, file), 'not an ELF file');
+      try {
+        const { report, stderr } = use(p, 'consumer.cjs', binBare);
+        expect(report).toMatchObject({ native: false, page: true, pair: true });
+        expect(report.status.reason).toMatch(/^the prebuild .*prebuilds.* failed to load \(/);
+        expect(stderr.match(/Warning: xbzrle:/g)).toHaveLength(1);
+      } finally {
+        fs.writeFileSync(path.join(dir, file), good);
+      }
+    });
+
+    test('without the prebuild the twin serves, warns exactly once, and XBZRLE_NO_NATIVE=1 silences it', () => {
+      fs.rmSync(path.join(pkgDir(p), 'prebuilds'), { recursive: true });
+      const copy = path.join(p.dir, 'xbzrle-copy');
+      fs.cpSync(pkgDir(p), copy, { recursive: true });
+      const env = { XBZRLE_COPY: copy };
+      const r = run('node', ['twin.cjs'], p.dir, baseEnv(binBare, env));
+      const o = JSON.parse(ok(r, 'twin.cjs'));
+      expect(o).toMatchObject({ native: [false, false, false], kernel: 'js', ok: true });
+      expect(o.status).toMatchObject({ native: false, source: 'twin', path: null });
+      expect(o.status.reason).toMatch(/no prebuild for .* and no local build/);
+      const warnings = r.stderr.match(/Warning: xbzrle:/g) ?? [];
+      expect(warnings).toHaveLength(1);
+      expect(r.stderr).toContain('npm install-scripts approve xbzrle');
+      expect(r.stderr).toContain('npm rebuild xbzrle');
+      expect(r.stderr).toContain('XBZRLE_NO_NATIVE=1');
+
+      const { report, stderr } = use(p, 'consumer.cjs', binBare);
+      expect(report).toMatchObject({ native: false, page: true, pair: true });
+      expect(stderr.match(/Warning: xbzrle:/g)).toHaveLength(1);
+
+      const quiet = run('node', ['twin.cjs'], p.dir, baseEnv(binBare, { ...env, XBZRLE_NO_NATIVE: '1' }));
+      expect(JSON.parse(ok(quiet, 'twin.cjs')).status.reason).toMatch(/XBZRLE_NO_NATIVE=1/);
+      expect(quiet.stderr).toBe('');
+    });
+  });
+
+  test('install scripts approved, no compiler: the script runs, finds the prebuild, compiles nothing', () => {
+    const p = install('approved-bare', fullTgz, 'approve', binBare);
+    copyConsumers(p);
+    expect(scriptRan(p)).toBe(true);
+    expect(fs.existsSync(path.join(pkgDir(p), 'build'))).toBe(false);
+    const { report, stderr } = use(p, 'consumer.cjs', binBare);
+    expect(report).toMatchObject({ native: true, page: true, pair: true });
+    expect(report.status.source).toBe('prebuild');
+    expect(stderr).toBe('');
+  }, 120_000);
+
+  test('install scripts approved, no prebuild, a compiler: the addon is built from source and loads', () => {
+    const p = install('approved-source', sourceTgz, 'approve', binFull);
+    copyConsumers(p);
+    expect(scriptRan(p)).toBe(true);
+    expect(fs.existsSync(path.join(pkgDir(p), 'prebuilds'))).toBe(false);
+    expect(fs.existsSync(path.join(pkgDir(p), 'build', 'Release', 'xbzrle.node'))).toBe(true);
+    for (const file of ['consumer.cjs', 'consumer.mjs']) {
+      const { report, stderr } = use(p, file, binBare);
+      expect(report).toMatchObject({ native: true, page: true, pair: true });
+      expect(report.status).toMatchObject({ source: 'local-build', reason: null });
+      expect(report.status.path).toMatch(/[/\\]build[/\\]Release[/\\]xbzrle\.node$/);
+      expect(stderr).toBe('');
+    }
+  }, 180_000);
+
+  test('install scripts approved, no prebuild, no compiler: the install succeeds and the twin serves', () => {
+    const p = install('approved-nothing', sourceTgz, 'approve', binBare);
+    copyConsumers(p);
+    expect(scriptRan(p)).toBe(true);
+    const { report, stderr } = use(p, 'consumer.cjs', binBare);
+    expect(report).toMatchObject({ native: false, page: true, pair: true });
+    expect(report.status).toMatchObject({ source: 'twin', path: null });
+    expect(stderr.match(/Warning: xbzrle:/g)).toHaveLength(1);
+  }, 120_000);
+});

@@ -1,0 +1,114 @@
+// A TypeScript user of the installed package. It names every export of
+// 'xbzrle' (test/packaging.test.ts checks that against the package's
+// declarations), with the types a user would write, and is compiled with
+// strict under module commonjs, nodenext (as .ts and copied to .mts) and
+// preserve (bundler resolution). The @ts-expect-error lines prove the
+// typings reject wrong calls instead of accepting anything.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import {
+  PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  encode,
+  encodeInto,
+  decodeInto,
+  decode,
+  XbzrleError,
+  kernels,
+  kernel,
+  useKernel,
+  native,
+  nativeStatus,
+  type EncodeOptions,
+  type XbzrleReason,
+  type NativeStatus,
+} from 'xbzrle';
+
+function check(cond: boolean, what: string): void {
+  if (!cond) throw new Error(`consumer.ts: ${what}`);
+}
+
+const pageSize: number = PAGE_SIZE;
+const maxPageSize: number = MAX_PAGE_SIZE;
+check(pageSize === 4096 && maxPageSize === 16384, 'page sizes');
+
+// One page with one changed byte: encode, encodeInto, decodeInto, decode.
+const oldPage: Uint8Array = new Uint8Array(pageSize);
+const newPage: Buffer = Buffer.alloc(pageSize);
+newPage[pageSize - 1] = 7;
+const options: EncodeOptions = { limit: pageSize };
+const delta: Buffer | null = encode(oldPage, newPage, options);
+check(delta !== null && delta.equals(Buffer.from([0xff, 0x1f, 1, 7])), 'encode');
+if (delta === null) throw new Error('unreachable');
+const out: Uint8Array = new Uint8Array(16);
+const written: number = encodeInto(oldPage, newPage, out, { limit: 16 });
+check(written === 4, 'encodeInto');
+const overflow: number = encodeInto(oldPage, newPage, out, { limit: 3 });
+check(overflow === -1, 'encodeInto overflow');
+const page = new Uint8Array(oldPage);
+const covered: number = decodeInto(delta, page);
+check(covered === pageSize && page[pageSize - 1] === 7, 'decodeInto');
+const rebuilt: Buffer = decode(oldPage, delta);
+check(rebuilt.equals(newPage), 'decode');
+
+// A malformed delta: an XbzrleError with a reason and an offset.
+let reason: XbzrleReason | null = null;
+let offset = -1;
+try {
+  decodeInto(Uint8Array.of(0), page);
+} catch (err) {
+  if (err instanceof XbzrleError) {
+    const code: 'ERR_XBZRLE_MALFORMED' = err.code;
+    const inBatch: number | undefined = err.page;
+    check(code === 'ERR_XBZRLE_MALFORMED' && inBatch === undefined, 'XbzrleError fields');
+    reason = err.reason;
+    offset = err.offset;
+  }
+}
+check(reason === 'truncated' && offset === 0, 'XbzrleError');
+
+// The kernels and the status.
+const available: string[] = kernels();
+const inUse: string = kernel();
+useKernel(available[0]);
+check(kernel() === available[0] && inUse.length > 0, 'useKernel');
+const isNative: boolean = native;
+const status: NativeStatus = nativeStatus();
+const source: 'prebuild' | 'local-build' | 'twin' = status.source;
+const binary: string | null = status.path;
+const why: string | null = status.reason;
+const platform: string = status.platform;
+check(status.native === isNative && (binary === null) === (source === 'twin'), 'nativeStatus');
+check(isNative ? why === null : why !== null, 'nativeStatus reason');
+
+// A QEMU-made pair (XBZRLE_PAIR: old.bin, new.bin, enc.bin).
+const dir = process.env.XBZRLE_PAIR ?? '.';
+const [pairOld, pairNew, pairEnc] = ['old.bin', 'new.bin', 'enc.bin'].map((f) =>
+  fs.readFileSync(path.join(dir, f)),
+);
+const pairDelta = encode(pairOld, pairNew);
+const pair = pairDelta !== null && pairDelta.equals(pairEnc) && decode(pairOld, pairEnc).equals(pairNew);
+
+console.log(JSON.stringify({ face: 'ts', native: isNative, status, source, platform, page: true, pair }));
+
+// Never called: each line must fail to compile.
+export function wrongCalls(): void {
+  // @ts-expect-error a string is not a page
+  encode('old', newPage);
+  // @ts-expect-error the limit is a number
+  encode(oldPage, newPage, { limit: '4096' });
+  // @ts-expect-error encode may return null
+  const d: Buffer = encode(oldPage, newPage);
+  // @ts-expect-error decodeInto needs the page
+  decodeInto(d);
+  // @ts-expect-error not a reason
+  const r: XbzrleReason = 'bad-reason';
+  // @ts-expect-error a kernel is named by a string
+  useKernel(1);
+  // @ts-expect-error native is read-only
+  native = false;
+  // @ts-expect-error not a source
+  const s: NativeStatus['source'] = 'wasm';
+  void r;
+  void s;
+}
