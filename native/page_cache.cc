@@ -4,6 +4,7 @@
 // from the description, not from QEMU's code.
 #include "page_cache.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -92,7 +93,10 @@ bool PageCache::alloc_tables(uint64_t size, Tables* t) const {
   t->ways = ways_cfg_ < t->nslots ? ways_cfg_ : static_cast<unsigned>(t->nslots);
   t->set_mask = t->nslots / t->ways - 1;
   t->nchunks = (t->nslots + chunk_mask_) >> chunk_shift_;
-  t->slots_raw = static_cast<uint8_t*>(std::malloc(t->nslots * sizeof(Slot) + 63));
+  // On a 32-bit host a large table does not fit size_t: out of memory, not a
+  // truncated allocation.
+  if (t->nslots > (SIZE_MAX - 63) / sizeof(Slot)) return false;
+  t->slots_raw = static_cast<uint8_t*>(std::malloc(static_cast<size_t>(t->nslots * sizeof(Slot) + 63)));
   t->chunks = static_cast<uint8_t**>(std::calloc(t->nchunks, sizeof(uint8_t*)));
   t->chunk_cap = static_cast<uint32_t*>(std::calloc(t->nchunks, sizeof(uint32_t)));
   if (!t->slots_raw || !t->chunks || !t->chunk_cap) {
@@ -314,7 +318,8 @@ bool PageCache::resize(uint64_t size) {
   if (!alloc_tables(size, &t)) return false;
   uint32_t* owner = nullptr;  // arena index -> new slot index
   if (used_) {
-    owner = static_cast<uint32_t*>(std::malloc(used_ * sizeof(uint32_t)));
+    if (used_ <= SIZE_MAX / sizeof(uint32_t))
+      owner = static_cast<uint32_t*>(std::malloc(static_cast<size_t>(used_ * sizeof(uint32_t))));
     if (!owner) {
       std::free(t.slots_raw);
       std::free(t.chunks);
