@@ -4,9 +4,14 @@
       "target_name": "xbzrle",
       "sources": [
         "native/addon.cc",
+        "native/cpu.cc",
         "native/decode.cc",
         "native/dispatch.cc",
+        "native/encode_avx2.cc",
+        "native/encode_avx512.cc",
+        "native/encode_neon.cc",
         "native/encode_portable.cc",
+        "native/encode_sse2.cc",
         "native/page_cache.cc",
         "native/sender.cc"
       ],

@@ -1,5 +1,8 @@
-// dispatch.cc: which kernels this machine can run, best first.
+// dispatch.cc: which kernels this machine can run, best first. The list is
+// built once from cpu_features() (thread-safe: a function-local static).
 #include "dispatch.h"
+
+#include "cpu.h"
 
 #include <cstring>
 
@@ -7,15 +10,34 @@ namespace xbzrle {
 
 namespace {
 
-const Kernel kKernels[] = {
-    {"portable", encode_portable},
+struct KernelList {
+  Kernel k[5];
+  size_t n = 0;
+  void add(const char* name, EncodeFn fn) { k[n++] = Kernel{name, fn}; }
 };
+
+KernelList build() {
+  KernelList list;
+  const CpuFeatures& cpu = cpu_features();
+#if defined(XBZRLE_X86_64)
+  if (cpu.avx512bw) list.add("avx512bw", encode_avx512bw);
+  if (cpu.avx2) list.add("avx2", encode_avx2);
+  if (cpu.sse2) list.add("sse2", encode_sse2);
+#endif
+#if defined(XBZRLE_ARM64)
+  if (cpu.neon) list.add("neon", encode_neon);
+#endif
+  (void)cpu;
+  list.add("portable", encode_portable);
+  return list;
+}
 
 }  // namespace
 
 const Kernel* supported_kernels(size_t* count) {
-  *count = sizeof(kKernels) / sizeof(kKernels[0]);
-  return kKernels;
+  static const KernelList list = build();
+  *count = list.n;
+  return list.k;
 }
 
 const Kernel* find_kernel(const char* name) {

@@ -13,10 +13,16 @@ namespace {
 // Bytes from the start where a and b agree (up to len).
 size_t equal_run(const uint8_t* a, const uint8_t* b, size_t len) {
   size_t k = 0;
-  // Long unchanged stretches are the common case: test 32 bytes per step,
-  // then find the exact byte in the word-at-a-time loop below.
+  // Most zero runs in a busy page are short: a word at a time first.
+  for (; k + 8 <= len && k < 32; k += 8) {
+    uint64_t x = load_le64(a + k) ^ load_le64(b + k);
+    if (x) return k + ctz64(x) / 8;
+  }
+  // Long equal stretches: four words a step and one branch, so the loads
+  // overlap; then the word that differs is found below.
   for (; k + 32 <= len; k += 32) {
-    uint64_t x = (load_le64(a + k) ^ load_le64(b + k)) | (load_le64(a + k + 8) ^ load_le64(b + k + 8)) |
+    uint64_t x = (load_le64(a + k) ^ load_le64(b + k)) |
+                 (load_le64(a + k + 8) ^ load_le64(b + k + 8)) |
                  (load_le64(a + k + 16) ^ load_le64(b + k + 16)) |
                  (load_le64(a + k + 24) ^ load_le64(b + k + 24));
     if (x) break;
@@ -60,7 +66,13 @@ long encode_portable(const uint8_t* oldp, const uint8_t* newp, size_t size,
     if (n > cap || zs + uleb_size(n) + n > room) return -1;
     o += uleb_put(out + o, z);
     o += uleb_put(out + o, n);
-    std::memcpy(out + o, newp + i, n);
+    if (n <= 8 && limit - o >= 8 && size - i >= 8) {
+      // A short run with room after it: one 8-byte move instead of a
+      // library call; the bytes past n are scratch inside the limit.
+      std::memcpy(out + o, newp + i, 8);
+    } else {
+      std::memcpy(out + o, newp + i, n);
+    }
     o += n;
     i += n;
   }

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "arch.h"
+
 namespace xbzrle {
 
 // A run length must fit QEMU's two-byte ULEB128, so pages are 1..16384 bytes.
@@ -22,6 +24,20 @@ using EncodeFn = long (*)(const uint8_t* oldp, const uint8_t* newp, size_t size,
 
 long encode_portable(const uint8_t* oldp, const uint8_t* newp, size_t size,
                      uint8_t* out, size_t limit);
+// SIMD kernels: call one only when cpu_features() says this CPU runs it
+// (dispatch.cc does that).
+#if defined(XBZRLE_X86_64)
+long encode_sse2(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                 size_t limit);
+long encode_avx2(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                 size_t limit);
+long encode_avx512bw(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                     size_t limit);
+#endif
+#if defined(XBZRLE_ARM64)
+long encode_neon(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                 size_t limit);
+#endif
 
 // Why a delta was rejected. The numbers are part of the addon's ABI with
 // lib/ (lib/errors.ts holds the same table): keep them stable.
