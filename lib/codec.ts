@@ -24,9 +24,24 @@ function checkPair(oldPage: unknown, newPage: unknown): asserts oldPage is Uint8
   }
 }
 
-function limitOf(options: EncodeOptions | undefined, pageLength: number): number {
+// True when two views share memory (same ArrayBuffer, intersecting ranges).
+function overlaps(a: Uint8Array, b: Uint8Array): boolean {
+  return (
+    a.buffer === b.buffer &&
+    a.byteOffset < b.byteOffset + b.byteLength &&
+    b.byteOffset < a.byteOffset + a.byteLength
+  );
+}
+
+// Reads options.limit, the only call that can run user code (a getter), so
+// callers do it before checking the pages: a getter that detaches or shrinks
+// a page is then caught by the checks instead of reaching the backend.
+function limitOption(options: EncodeOptions | undefined): unknown {
   checkOptions(options);
-  const limit = options?.limit;
+  return options?.limit;
+}
+
+function limitOf(limit: unknown, pageLength: number): number {
   if (limit === undefined) return pageLength;
   checkInteger(limit, 'limit', 0, pageLength);
   return limit;
@@ -37,8 +52,9 @@ function limitOf(options: EncodeOptions | undefined, pageLength: number): number
  * they are equal, null when the delta would be longer than `limit`.
  */
 export function encode(oldPage: Uint8Array, newPage: Uint8Array, options?: EncodeOptions): Buffer | null {
+  const option = limitOption(options);
   checkPair(oldPage, newPage);
-  const limit = limitOf(options, oldPage.length);
+  const limit = limitOf(option, oldPage.length);
   const n = backend().encodeInto(oldPage, newPage, scratch, limit);
   if (n < 0) return null;
   return Buffer.from(scratch.subarray(0, n));
@@ -55,9 +71,17 @@ export function encodeInto(
   out: Uint8Array,
   options?: EncodeOptions,
 ): number {
+  const option = limitOption(options);
   checkPair(oldPage, newPage);
   checkBytes(out, 'out');
-  const limit = Math.min(limitOf(options, oldPage.length), out.length);
+  const limit = Math.min(limitOf(option, oldPage.length), out.length);
+  if (overlaps(out, oldPage) || overlaps(out, newPage)) {
+    // The kernels read the pages while they write `out`: encode into
+    // scratch, then copy, so the result is that of the pages as passed.
+    const n = backend().encodeInto(oldPage, newPage, scratch, limit);
+    if (n > 0) out.set(scratch.subarray(0, n));
+    return n;
+  }
   return backend().encodeInto(oldPage, newPage, out, limit);
 }
 
@@ -69,6 +93,11 @@ export function encodeInto(
 export function decodeInto(delta: Uint8Array, page: Uint8Array): number {
   checkBytes(delta, 'delta');
   checkPage(page, 'page');
+  // A delta inside the page's own memory would be overwritten by its own
+  // runs while it is applied (the native decoder then reads lengths it never
+  // validated): apply a copy, as TypedArray#set does with overlapping views.
+  // (Not delta.slice(): on a Buffer that is a view, not a copy.)
+  if (overlaps(delta, page)) delta = new Uint8Array(delta);
   const r = backend().decodeInto(delta, page);
   if (r < 0) throw rejection(r);
   return r;

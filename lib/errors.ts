@@ -11,7 +11,8 @@ export type XbzrleReason =
   | 'empty-zero-run'
   | 'empty-changed-run'
   | 'run-past-page'
-  | 'run-past-input';
+  | 'run-past-input'
+  | 'delta-overlaps-page';
 
 const REASONS: readonly XbzrleReason[] = [
   'truncated', // 0 is unused; 1..6 follow the native enum
@@ -21,6 +22,7 @@ const REASONS: readonly XbzrleReason[] = [
   'empty-changed-run',
   'run-past-page',
   'run-past-input',
+  'delta-overlaps-page',
 ];
 
 const EXPLAIN: Record<XbzrleReason, string> = {
@@ -30,6 +32,7 @@ const EXPLAIN: Record<XbzrleReason, string> = {
   'empty-changed-run': 'a changed run of length 0',
   'run-past-page': 'a run goes past the end of the page',
   'run-past-input': 'a changed run goes past the end of the delta',
+  'delta-overlaps-page': "the delta lies in the page's own memory",
 };
 
 /** A malformed delta. The page it was applied to is unchanged. */

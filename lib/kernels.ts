@@ -30,7 +30,8 @@ export function useKernel(name: string): void {
     currentName = 'js';
     return;
   }
-  if (!addon || !addon.useKernel(name)) {
+  // Only exact listed names: the addon reads a C string, which would stop at a NUL.
+  if (!addon || !addon.kernels().includes(name) || !addon.useKernel(name)) {
     throw new RangeError(
       `Kernel "${name}" is unknown or not supported here; available: ${kernels().join(', ')}`,
     );

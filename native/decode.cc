@@ -161,6 +161,10 @@ long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError*
   // 4 KiB of stack: every run of a 10%-changed 4 KiB page, half of a
   // 50%-random one; runs past the first kCap are found by walking the pairs.
   constexpr size_t kCap = 512;
+  // A delta inside the page would be rewritten by its own runs after it was
+  // validated: refuse it, untouched (lib/ hands the core a copy instead).
+  const uintptr_t da = reinterpret_cast<uintptr_t>(d), pa = reinterpret_cast<uintptr_t>(page);
+  if (s && da < pa + size && pa < da + s) return reject(err, Reject::kOverlap, 0);
   Run runs[kCap];
   size_t noted = 0;
   const long covered = scan(d, s, size, err, runs, kCap, &noted);
@@ -175,22 +179,17 @@ long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError*
     i = run_src(last) + run_n(last);
     pos = run_pos(last) + run_n(last);
   }
-  while (i < s) {
-    size_t z = d[i], n;
-    if (z < 128) {
-      i += 1;
-    } else {
-      z = (z & 0x7f) | (static_cast<size_t>(d[i + 1]) << 7);
-      i += 2;
-    }
+  // The bounds are checked again here: the delta may be memory another
+  // thread rewrites between the two passes (an async batch whose caller
+  // keeps writing); then the page gets whatever was read, never a write
+  // outside it.
+  while (s - i >= 2) {
+    size_t z, n, k;
+    if (!(k = uleb_get(d + i, &z)) || z > size - pos) break;
+    i += k;
     pos += z;
-    n = d[i];
-    if (n < 128) {
-      i += 1;
-    } else {
-      n = (n & 0x7f) | (static_cast<size_t>(d[i + 1]) << 7);
-      i += 2;
-    }
+    if (s - i < 2 || !(k = uleb_get(d + i, &n)) || n == 0 || n > size - pos || n > s - i - k) break;
+    i += k;
     copy_run(page + pos, d + i, n);
     i += n;
     pos += n;
@@ -206,6 +205,7 @@ const char* reject_name(Reject r) {
     case Reject::kEmptyDataRun: return "empty-changed-run";
     case Reject::kPastPage: return "run-past-page";
     case Reject::kPastInput: return "run-past-input";
+    case Reject::kOverlap: return "delta-overlaps-page";
   }
   return "unknown";
 }

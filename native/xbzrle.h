@@ -48,6 +48,7 @@ enum class Reject : int {
   kEmptyDataRun = 4,   // a changed run of length 0
   kPastPage = 5,       // a run goes past the end of the page
   kPastInput = 6,      // a changed run's bytes go past the end of the delta
+  kOverlap = 7,        // the delta lies in the page's own memory (lib/ passes a copy)
 };
 
 struct DecodeError {

@@ -104,7 +104,9 @@ eachKernel((name) => {
           const b = new Uint8Array(limit);
           const nb = encodeInto(oldPage, newPage, b);
           useKernel(name);
-          return kernel() === name && na === nb && Buffer.from(a).equals(Buffer.from(b));
+          // Only the delta itself is compared: a kernel may use out as scratch
+          // up to the limit (never past it; the guard-byte test holds that).
+          return kernel() === name && na === nb && Buffer.from(a.subarray(0, Math.max(na, 0))).equals(Buffer.from(b.subarray(0, Math.max(nb, 0))));
         }),
         { seed: SEED + 1, numRuns: RUNS },
       );
