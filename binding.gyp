@@ -13,7 +13,9 @@
         "native/encode_avx512.cc",
         "native/encode_neon.cc",
         "native/encode_portable.cc",
-        "native/encode_sse2.cc"
+        "native/encode_sse2.cc",
+        "native/page_cache.cc",
+        "native/sender.cc"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],

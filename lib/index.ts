@@ -17,3 +17,21 @@ export { StreamError } from './stream/errors';
 export type { StreamErrorCode } from './stream/errors';
 export type { StreamInput } from './stream/input';
 export type * from './stream/events';
+export { MemoryBudget } from './budget';
+export { PageCache } from './cache';
+export type { CachePolicy, PageCacheOptions, PageCacheStats, CacheMemoryUsage } from './cache';
+export { Sender, Receiver, SEND_KINDS, sendPagesCapacity } from './migration';
+export type {
+  SendKind,
+  SenderOptions,
+  SendPageOptions,
+  SendResult,
+  SendPagesOptions,
+  SendPagesResult,
+  SenderStats,
+  SenderStatsQmp,
+  ReceiverOptions,
+} from './migration';
+export { RecordFlag, ENCODING_XBZRLE, FLAG_MASK, RecordError, RecordWriter, RecordReader, xbzrleBody, pageHeader } from './record';
+export type { RamRecord, RecordType, RecordErrorReason, RecordWriterOptions, RecordReaderOptions } from './record';
+export type { Address } from './checks';

@@ -583,6 +583,566 @@ napi_value UseKernel(napi_env env, napi_callback_info info) {
 
 void FreeInstance(napi_env, void* data, void*) { delete static_cast<Instance*>(data); }
 
+// ---- Page cache, memory budget and sender (FORMAT.md 3) ------------------
+// One block, so that merges with other work on this file stay simple. The
+// core (page_cache.cc, sender.cc) knows nothing of Node; this glue turns
+// handles into typed externals and arguments into core calls. lib/ checks
+// every argument first and builds the errors users see; the checks here keep
+// a direct caller of the binding from reaching memory it does not own.
+}  // namespace
+
+#include <cstring>
+
+#include "page_cache.h"
+#include "sender.h"
+
+namespace {
+
+namespace cache_glue {
+
+using xbzrle::MemoryBudget;
+using xbzrle::PageCache;
+using xbzrle::Sender;
+
+// Tags make a handle of one kind unusable as another.
+const napi_type_tag kBudgetTag = {0x6b1e2f3a5c7d9e01ULL, 0x8a4b3c2d1e0f9a01ULL};
+const napi_type_tag kCacheTag = {0x6b1e2f3a5c7d9e02ULL, 0x8a4b3c2d1e0f9a02ULL};
+const napi_type_tag kSenderTag = {0x6b1e2f3a5c7d9e03ULL, 0x8a4b3c2d1e0f9a03ULL};
+
+void throw_no_memory(napi_env env, const char* what) {
+  napi_throw_error(env, "ERR_XBZRLE_NO_MEMORY", what);
+}
+
+void* get_handle(napi_env env, napi_value v, const napi_type_tag* tag, const char* what) {
+  bool ok = false;
+  void* p = nullptr;
+  if (napi_check_object_type_tag(env, v, tag, &ok) != napi_ok || !ok ||
+      napi_get_value_external(env, v, &p) != napi_ok || !p) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+    return nullptr;
+  }
+  return p;
+}
+
+PageCache* get_cache(napi_env env, napi_value v) {
+  PageCache* c = static_cast<PageCache*>(get_handle(env, v, &kCacheTag, "not a page cache handle"));
+  if (c && c->closed()) {
+    napi_throw_error(env, "ERR_XBZRLE_CLOSED", "the page cache is closed");
+    return nullptr;
+  }
+  return c;
+}
+
+Sender* get_sender(napi_env env, napi_value v) {
+  Sender* s = static_cast<Sender*>(get_handle(env, v, &kSenderTag, "not a sender handle"));
+  if (s && s->cache()->closed()) {
+    napi_throw_error(env, "ERR_XBZRLE_CLOSED", "the sender's page cache is closed");
+    return nullptr;
+  }
+  return s;
+}
+
+napi_value wrap(napi_env env, void* p, napi_finalize fin, const napi_type_tag* tag) {
+  napi_value v;
+  if (napi_create_external(env, p, fin, nullptr, &v) != napi_ok) {
+    fin(env, p, nullptr);
+    napi_throw_error(env, "ERR_XBZRLE_NAPI", "cannot create a handle");
+    return nullptr;
+  }
+  CALL(env, napi_type_tag_object(env, v, tag));
+  return v;
+}
+
+// An address: a number (an integer up to 2^53 - 1) or a bigint (up to 2^64 - 1).
+bool get_addr(napi_env env, napi_value v, uint64_t* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return false;
+  if (t == napi_bigint) {
+    bool lossless = false;
+    if (napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok && lossless) return true;
+  } else if (t == napi_number) {
+    double d = 0;
+    napi_get_value_double(env, v, &d);
+    if (d >= 0 && d <= 9007199254740991.0 && d == static_cast<double>(static_cast<uint64_t>(d))) {
+      *out = static_cast<uint64_t>(d);
+      return true;
+    }
+  }
+  napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "addr must be an integer from 0 to 2^53 - 1 or a bigint below 2^64");
+  return false;
+}
+
+bool get_u32(napi_env env, napi_value v, const char* what, uint32_t* out) {
+  double d = -1;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 4294967295.0 ||
+      d != static_cast<double>(static_cast<uint32_t>(d))) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", what);
+    return false;
+  }
+  *out = static_cast<uint32_t>(d);
+  return true;
+}
+
+bool get_u64(napi_env env, napi_value v, const char* what, uint64_t* out) {
+  double d = -1;
+  if (napi_get_value_double(env, v, &d) != napi_ok || !(d >= 0) || d > 9007199254740991.0 ||
+      d != static_cast<double>(static_cast<uint64_t>(d))) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", what);
+    return false;
+  }
+  *out = static_cast<uint64_t>(d);
+  return true;
+}
+
+// A typed array of one element type with at least `min` elements.
+template <typename T>
+bool get_array(napi_env env, napi_value v, napi_typedarray_type want, size_t min, const char* what,
+               T** out, size_t* len = nullptr) {
+  napi_typedarray_type type;
+  void* data = nullptr;
+  size_t n = 0;
+  if (napi_get_typedarray_info(env, v, &type, &n, &data, nullptr, nullptr) != napi_ok ||
+      type != want || (n && !data)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", what);
+    return false;
+  }
+  if (n < min) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", what);
+    return false;
+  }
+  *out = static_cast<T*>(data);
+  if (len) *len = n;
+  return true;
+}
+
+bool overlaps(const uint8_t* a, size_t an, const uint8_t* b, size_t bn) {
+  return an && bn && a < b + bn && b < a + an;
+}
+
+napi_value boolean(napi_env env, bool b) {
+  napi_value r;
+  napi_get_boolean(env, b, &r);
+  return r;
+}
+
+void FinalizeBudget(napi_env, void* p, void*) { static_cast<MemoryBudget*>(p)->unref(); }
+void FinalizeCache(napi_env, void* p, void*) { static_cast<PageCache*>(p)->unref(); }
+void FinalizeSender(napi_env, void* p, void*) { delete static_cast<Sender*>(p); }
+
+// budgetNew(size) -> handle
+napi_value BudgetNew(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t size;
+  if (argc < 1 || !get_u64(env, argv[0], "size must be an integer from 0 to 2^53 - 1", &size)) return nullptr;
+  MemoryBudget* b = MemoryBudget::create(size);
+  if (!b) {
+    throw_no_memory(env, "out of memory for a memory budget");
+    return nullptr;
+  }
+  return wrap(env, b, FinalizeBudget, &kBudgetTag);
+}
+
+// budgetInfo(handle, Float64Array[2]): size, used
+napi_value BudgetInfo(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  double* out;
+  if (argc < 2) return nullptr;
+  auto* b = static_cast<MemoryBudget*>(get_handle(env, argv[0], &kBudgetTag, "not a budget handle"));
+  if (!b || !get_array(env, argv[1], napi_float64_array, 2, "out must be a Float64Array of 2", &out))
+    return nullptr;
+  out[0] = static_cast<double>(b->size());
+  out[1] = static_cast<double>(b->used());
+  return nullptr;
+}
+
+// budgetTake(handle, bytes) -> bool; budgetGive(handle, bytes): for the
+// TypeScript caches, which draw from the same budget as the native ones.
+napi_value BudgetTake(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t bytes;
+  if (argc < 2) return nullptr;
+  auto* b = static_cast<MemoryBudget*>(get_handle(env, argv[0], &kBudgetTag, "not a budget handle"));
+  if (!b || !get_u64(env, argv[1], "bytes must be a non-negative integer", &bytes)) return nullptr;
+  return boolean(env, b->take(bytes));
+}
+
+napi_value BudgetGive(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t bytes;
+  if (argc < 2) return nullptr;
+  auto* b = static_cast<MemoryBudget*>(get_handle(env, argv[0], &kBudgetTag, "not a budget handle"));
+  if (!b || !get_u64(env, argv[1], "bytes must be a non-negative integer", &bytes)) return nullptr;
+  b->give(bytes);
+  return nullptr;
+}
+
+// cacheNew(pageSize, size, policy, ways, budget | null) -> handle
+napi_value CacheNew(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint32_t page_size, policy, ways;
+  uint64_t size;
+  if (argc < 5 || !get_u32(env, argv[0], "pageSize must be an integer", &page_size) ||
+      !get_u64(env, argv[1], "size must be an integer", &size) ||
+      !get_u32(env, argv[2], "policy must be 0 or 1", &policy) ||
+      !get_u32(env, argv[3], "ways must be an integer", &ways))
+    return nullptr;
+  if (policy > 1) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "policy must be 0 or 1");
+    return nullptr;
+  }
+  if (const char* why = PageCache::check_geometry(page_size, size, ways)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", why);
+    return nullptr;
+  }
+  MemoryBudget* budget = nullptr;
+  napi_valuetype t;
+  CALL(env, napi_typeof(env, argv[4], &t));
+  if (t != napi_null && t != napi_undefined) {
+    budget = static_cast<MemoryBudget*>(get_handle(env, argv[4], &kBudgetTag, "not a budget handle"));
+    if (!budget) return nullptr;
+  }
+  PageCache* c = PageCache::create(page_size, size, static_cast<xbzrle::Policy>(policy), ways, budget);
+  if (!c) {
+    throw_no_memory(env, "out of memory for the page cache's slot table");
+    return nullptr;
+  }
+  return wrap(env, c, FinalizeCache, &kCacheTag);
+}
+
+// cacheLookup(handle, addr, generation) -> bool (a hit refreshes the age)
+napi_value CacheLookup(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t addr;
+  uint32_t gen;
+  if (argc < 3) return nullptr;
+  PageCache* c = get_cache(env, argv[0]);
+  if (!c || !get_addr(env, argv[1], &addr) ||
+      !get_u32(env, argv[2], "generation must be an integer from 0 to 2^32 - 1", &gen))
+    return nullptr;
+  return boolean(env, c->lookup(addr, gen) != nullptr);
+}
+
+// cacheInsert(handle, addr, page, generation) -> 1 stored, 0 refused (young),
+// -1 refused (budget), -2 refused (allocator)
+napi_value CacheInsert(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t addr;
+  uint32_t gen;
+  Bytes page;
+  if (argc < 4) return nullptr;
+  PageCache* c = get_cache(env, argv[0]);
+  if (!c || !get_addr(env, argv[1], &addr) || !get_bytes(env, argv[2], "page must be a Uint8Array", &page) ||
+      !get_u32(env, argv[3], "generation must be an integer from 0 to 2^32 - 1", &gen))
+    return nullptr;
+  if (page.size != c->page_size()) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "page must be one page long");
+    return nullptr;
+  }
+  return number(env, static_cast<double>(static_cast<int>(c->insert(addr, page.data, gen))));
+}
+
+// cacheGet(handle, addr, out) -> bool: copies the cached page into out
+napi_value CacheGet(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t addr;
+  Bytes out;
+  if (argc < 3) return nullptr;
+  PageCache* c = get_cache(env, argv[0]);
+  if (!c || !get_addr(env, argv[1], &addr) || !get_bytes(env, argv[2], "out must be a Uint8Array", &out))
+    return nullptr;
+  if (out.size < c->page_size()) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "out must hold one page");
+    return nullptr;
+  }
+  const uint8_t* p = c->peek(addr);
+  if (p) std::memmove(out.data, p, c->page_size());
+  return boolean(env, p != nullptr);
+}
+
+// cacheResize(handle, size) -> bool (false: no memory for the new slot table)
+napi_value CacheResize(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t size;
+  if (argc < 2) return nullptr;
+  PageCache* c = get_cache(env, argv[0]);
+  if (!c || !get_u64(env, argv[1], "size must be an integer", &size)) return nullptr;
+  if (const char* why = PageCache::check_geometry(c->page_size(), size, c->ways())) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", why);
+    return nullptr;
+  }
+  return boolean(env, c->resize(size));
+}
+
+// cacheClear(handle, close): drops every entry; with close, frees it all
+napi_value CacheClear(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  bool close = false;
+  if (argc < 2) return nullptr;
+  auto* c = static_cast<PageCache*>(get_handle(env, argv[0], &kCacheTag, "not a page cache handle"));
+  if (!c) return nullptr;
+  napi_get_value_bool(env, argv[1], &close);
+  if (close)
+    c->close();
+  else
+    c->clear();
+  return nullptr;
+}
+
+// cacheStats(handle, Float64Array[15])
+napi_value CacheStats(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  double* o;
+  if (argc < 2) return nullptr;
+  auto* c = static_cast<PageCache*>(get_handle(env, argv[0], &kCacheTag, "not a page cache handle"));
+  if (!c || !get_array(env, argv[1], napi_float64_array, 15, "out must be a Float64Array of 15", &o))
+    return nullptr;
+  const xbzrle::CacheCounters& k = c->counters();
+  const double v[15] = {double(c->size()), double(c->page_size()), double(c->slots()), double(c->ways()),
+                        double(c->stored()), double(c->page_bytes()), double(c->metadata_bytes()),
+                        double(k.lookups), double(k.hits), double(k.inserts), double(k.refused_young),
+                        double(k.refused_budget), double(k.refused_memory), double(k.evictions),
+                        c->closed() ? 1.0 : 0.0};
+  for (int i = 0; i < 15; i++) o[i] = v[i];
+  return nullptr;
+}
+
+// senderNew(cache, limit) -> handle
+napi_value SenderNew(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint32_t limit;
+  if (argc < 2) return nullptr;
+  PageCache* c = get_cache(env, argv[0]);
+  if (!c || !get_u32(env, argv[1], "limit must be an integer", &limit)) return nullptr;
+  Sender* s = Sender::create(c, limit);
+  if (!s) {
+    throw_no_memory(env, "out of memory for a sender");
+    return nullptr;
+  }
+  return wrap(env, s, FinalizeSender, &kSenderTag);
+}
+
+// senderSendPage(handle, addr, page, body, flags) -> kind + 4 * body length.
+// flags: 1 last stage, 2 detect zero pages. body holds at least P + 3 bytes.
+napi_value SenderSendPage(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t addr;
+  uint32_t flags;
+  Bytes page, body;
+  if (argc < 5) return nullptr;
+  Sender* s = get_sender(env, argv[0]);
+  if (!s || !get_addr(env, argv[1], &addr) || !get_bytes(env, argv[2], "page must be a Uint8Array", &page) ||
+      !get_bytes(env, argv[3], "body must be a Uint8Array", &body) ||
+      !get_u32(env, argv[4], "flags must be an integer", &flags))
+    return nullptr;
+  const size_t P = s->page_size();
+  if (page.size != P || body.size < P + 3 || overlaps(page.data, P, body.data, body.size)) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "page must be one page, body P + 3 bytes apart from it");
+    return nullptr;
+  }
+  size_t len = 0;
+  xbzrle::PageKind k = s->send_page(instance(env)->kernel->encode, addr, page.data, flags & 1, flags & 2,
+                                    body.data, &len);
+  return number(env, static_cast<double>(static_cast<int>(k)) + 4.0 * static_cast<double>(len));
+}
+
+// senderSendPages(handle, addrs, pages, out, kinds, offsets, lengths, flags,
+// block) -> bytes written, or -(i + 1) when addrs[i] cannot go in a header
+// (or, from a memory image, its page is not inside it). addrs: Float64Array
+// or BigUint64Array; pages: a Uint8Array of n pages, an array of n pages, or
+// with flag 8 a memory image indexed by address; flags: 1 last stage,
+// 2 detect zero, 4 continued, 8 pages is a memory image.
+napi_value SenderSendPages(napi_env env, napi_callback_info info) {
+  size_t argc = 9;
+  napi_value argv[9];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 9) return nullptr;
+  Sender* s = get_sender(env, argv[0]);
+  if (!s) return nullptr;
+  const size_t P = s->page_size();
+
+  xbzrle::BatchAddrs addrs;
+  size_t n = 0;
+  napi_typedarray_type at;
+  void* adata = nullptr;
+  if (napi_get_typedarray_info(env, argv[1], &at, &n, &adata, nullptr, nullptr) != napi_ok ||
+      (at != napi_float64_array && at != napi_biguint64_array) || (n && !adata)) {
+    napi_throw_type_error(env, "ERR_INVALID_ARG_TYPE", "addrs must be a Float64Array or a BigUint64Array");
+    return nullptr;
+  }
+  if (at == napi_float64_array)
+    addrs.f64 = static_cast<const double*>(adata);
+  else
+    addrs.u64 = static_cast<const uint64_t*>(adata);
+
+  Bytes out, block{nullptr, 0};
+  uint8_t* kinds;
+  uint32_t* offsets;
+  uint32_t* lengths;
+  uint32_t flags;
+  if (!get_bytes(env, argv[3], "out must be a Uint8Array", &out) ||
+      !get_array(env, argv[4], napi_uint8_array, n, "kinds must be a Uint8Array of n", &kinds) ||
+      !get_array(env, argv[5], napi_uint32_array, n, "offsets must be a Uint32Array of n", &offsets) ||
+      !get_array(env, argv[6], napi_uint32_array, n, "lengths must be a Uint32Array of n", &lengths) ||
+      !get_u32(env, argv[7], "flags must be an integer", &flags) ||
+      !get_bytes(env, argv[8], "block must be a Uint8Array", &block))
+    return nullptr;
+  if (block.size > 255) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "block names are at most 255 bytes");
+    return nullptr;
+  }
+  uint64_t need = Sender::batch_capacity(n, P, block.size);
+  if (out.size < need || need > UINT32_MAX) {
+    napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "out is too small for the batch, or the batch too large");
+    return nullptr;
+  }
+
+  xbzrle::BatchPages pages;
+  pages.page_size = P;
+  const uint8_t** list = nullptr;
+  bool is_array = false;
+  uint64_t memory_size = 0;
+  CALL(env, napi_is_array(env, argv[2], &is_array));
+  if (flags & 8) {
+    Bytes mem;
+    if (!get_bytes(env, argv[2], "memory must be a Uint8Array", &mem)) return nullptr;
+    if (overlaps(mem.data, mem.size, out.data, out.size)) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "memory and out must not overlap");
+      return nullptr;
+    }
+    pages.base = mem.data;
+    pages.by_address = true;
+    memory_size = mem.size;
+  } else if (is_array) {
+    uint32_t len = 0;
+    CALL(env, napi_get_array_length(env, argv[2], &len));
+    if (len != n) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "pages must hold one page per address");
+      return nullptr;
+    }
+    list = static_cast<const uint8_t**>(std::malloc((n ? n : 1) * sizeof(uint8_t*)));
+    if (!list) {
+      throw_no_memory(env, "out of memory for the page list");
+      return nullptr;
+    }
+    for (uint32_t i = 0; i < len; i++) {
+      napi_value e;
+      Bytes p;
+      if (napi_get_element(env, argv[2], i, &e) != napi_ok ||
+          !get_bytes(env, e, "pages must hold Uint8Arrays", &p)) {
+        std::free(list);
+        return nullptr;
+      }
+      if (p.size != P || overlaps(p.data, P, out.data, out.size)) {
+        std::free(list);
+        napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "each page must be one page long and apart from out");
+        return nullptr;
+      }
+      list[i] = p.data;
+    }
+    pages.list = list;
+  } else {
+    Bytes all;
+    if (!get_bytes(env, argv[2], "pages must be a Uint8Array or an array of them", &all)) return nullptr;
+    if (all.size != n * P || overlaps(all.data, all.size, out.data, out.size)) {
+      napi_throw_range_error(env, "ERR_OUT_OF_RANGE", "pages must be n pages long and apart from out");
+      return nullptr;
+    }
+    pages.base = all.data;
+  }
+
+  long bad = Sender::bad_address(addrs, n, pages, memory_size);
+  if (bad >= 0) {
+    std::free(list);
+    return number(env, -static_cast<double>(bad) - 1.0);
+  }
+  xbzrle::BatchOptions opt;
+  opt.last_stage = flags & 1;
+  opt.detect_zero = flags & 2;
+  opt.continued = flags & 4;
+  opt.block = block.data;
+  opt.block_len = block.size;
+  xbzrle::BatchOut bo;
+  bo.out = out.data;
+  bo.capacity = out.size;
+  bo.kinds = kinds;
+  bo.offsets = offsets;
+  bo.lengths = lengths;
+  size_t written = s->send_pages(instance(env)->kernel->encode, addrs, pages, n, opt, bo);
+  std::free(list);
+  return number(env, static_cast<double>(written));
+}
+
+// senderZeroPage(handle, addr)
+napi_value SenderZeroPage(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  uint64_t addr;
+  if (argc < 2) return nullptr;
+  Sender* s = get_sender(env, argv[0]);
+  if (!s || !get_addr(env, argv[1], &addr)) return nullptr;
+  s->zero_page(addr);
+  return nullptr;
+}
+
+// senderNextGeneration(handle)
+napi_value SenderNextGeneration(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  if (argc < 1) return nullptr;
+  auto* s = static_cast<Sender*>(get_handle(env, argv[0], &kSenderTag, "not a sender handle"));
+  if (s) s->next_generation();
+  return nullptr;
+}
+
+// senderStats(handle, Float64Array[12])
+napi_value SenderStats(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CALL(env, napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr));
+  double* o;
+  if (argc < 2) return nullptr;
+  auto* s = static_cast<Sender*>(get_handle(env, argv[0], &kSenderTag, "not a sender handle"));
+  if (!s || !get_array(env, argv[1], napi_float64_array, 12, "out must be a Float64Array of 12", &o))
+    return nullptr;
+  const xbzrle::SenderCounters& k = s->counters();
+  const double v[12] = {double(s->cache()->size()), double(k.bytes), double(k.pages), double(k.cache_miss),
+                        k.cache_miss_rate, k.encoding_rate, double(k.overflow), double(s->generation()),
+                        double(k.raw), double(k.records), double(k.skipped), double(k.zero)};
+  for (int i = 0; i < 12; i++) o[i] = v[i];
+  return nullptr;
+}
+
+}  // namespace cache_glue
+// ---- end of page cache, memory budget and sender -------------------------
+
 napi_value Init(napi_env env, napi_value exports) {
   Instance* inst = new Instance{xbzrle::best_kernel()};
   if (napi_set_instance_data(env, inst, FreeInstance, nullptr) != napi_ok) {
@@ -604,6 +1164,23 @@ napi_value Init(napi_env env, napi_value exports) {
       {"kernels", nullptr, Kernels, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"kernel", nullptr, CurrentKernel, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
       {"useKernel", nullptr, UseKernel, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"budgetNew", nullptr, cache_glue::BudgetNew, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"budgetInfo", nullptr, cache_glue::BudgetInfo, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"budgetTake", nullptr, cache_glue::BudgetTake, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"budgetGive", nullptr, cache_glue::BudgetGive, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheNew", nullptr, cache_glue::CacheNew, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheLookup", nullptr, cache_glue::CacheLookup, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheInsert", nullptr, cache_glue::CacheInsert, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheGet", nullptr, cache_glue::CacheGet, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheResize", nullptr, cache_glue::CacheResize, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheClear", nullptr, cache_glue::CacheClear, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"cacheStats", nullptr, cache_glue::CacheStats, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderNew", nullptr, cache_glue::SenderNew, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderSendPage", nullptr, cache_glue::SenderSendPage, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderSendPages", nullptr, cache_glue::SenderSendPages, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderZeroPage", nullptr, cache_glue::SenderZeroPage, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderNextGeneration", nullptr, cache_glue::SenderNextGeneration, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
+      {"senderStats", nullptr, cache_glue::SenderStats, nullptr, nullptr, nullptr, napi_enumerable, nullptr},
   };
   CALL(env, napi_define_properties(env, exports, sizeof props / sizeof props[0], props));
   return exports;

@@ -22,6 +22,64 @@ import {
   type EncodeOptions,
   type XbzrleReason,
   type NativeStatus,
+  MemoryBudget,
+  PageCache,
+  Sender,
+  Receiver,
+  SEND_KINDS,
+  sendPagesCapacity,
+  RecordFlag,
+  ENCODING_XBZRLE,
+  FLAG_MASK,
+  RecordError,
+  RecordWriter,
+  RecordReader,
+  xbzrleBody,
+  pageHeader,
+  type CachePolicy,
+  type PageCacheOptions,
+  type PageCacheStats,
+  type CacheMemoryUsage,
+  type SendKind,
+  type SenderOptions,
+  type SendPageOptions,
+  type SendResult,
+  type SendPagesOptions,
+  type SendPagesResult,
+  type SenderStats,
+  type SenderStatsQmp,
+  type ReceiverOptions,
+  type RamRecord,
+  type RecordType,
+  type RecordErrorReason,
+  type RecordWriterOptions,
+  type RecordReaderOptions,
+  type Address,
+  readMigration,
+  inspectStream,
+  StreamError,
+  type ReadOptions,
+  type InspectOptions,
+  type InspectReport,
+  type StreamErrorCode,
+  type StreamInput,
+  type MigrationEvent,
+  type RamEvent,
+  type RamBlock,
+  type HeaderEvent,
+  type ConfigurationEvent,
+  type SectionEvent,
+  type SectionType,
+  type FooterEvent,
+  type MemSizeEvent,
+  type ZeroEvent,
+  type PageEvent,
+  type CompressedPageEvent,
+  type XbzrleEvent,
+  type MarkEvent,
+  type CommandEvent,
+  type VmDescriptionEvent,
+  type StopEvent,
 } from 'xbzrle';
 
 function check(cond: boolean, what: string): void {
@@ -81,6 +139,83 @@ const platform: string = status.platform;
 check(status.native === isNative && (binary === null) === (source === 'twin'), 'nativeStatus');
 check(isNative ? why === null : why !== null, 'nativeStatus reason');
 
+// A two-page migration: page cache and budget, sender, records, receiver.
+const policy: CachePolicy = 'qemu';
+const cacheOptions: PageCacheOptions = { size: 4 * pageSize, policy, budget: new MemoryBudget(1 << 20) };
+const cache = new PageCache(cacheOptions);
+const senderOptions: SenderOptions = { cache };
+const sender = new Sender(senderOptions);
+const ram = Buffer.alloc(2 * pageSize, 1);
+const addrs: Address[] = [0, pageSize];
+const writerOptions: RecordWriterOptions = { pageSize };
+const writer = new RecordWriter(writerOptions);
+const batchOptions: SendPagesOptions = { detectZero: true, out: Buffer.alloc(sendPagesCapacity(2, pageSize, 6)) };
+let batch: SendPagesResult = sender.sendPagesFrom(ram, addrs, batchOptions); // the first pass: raw
+writer.framed(batch.data, 'pc.ram');
+sender.nextGeneration();
+batch = sender.sendPages(addrs, ram, { continued: writer.continues('pc.ram') }); // misses: raw, cached
+writer.framed(batch.data, 'pc.ram');
+ram[5] = 9;
+const pageOptions: SendPageOptions = { lastStage: true };
+const sent: SendResult = sender.sendPage(0, ram.subarray(0, pageSize), pageOptions); // a hit: a record
+const kind: SendKind = sent.kind;
+if (sent.body && kind === 'xbzrle') writer.xbzrle(0, 'pc.ram', sent.body);
+writer.eos();
+const readerOptions: RecordReaderOptions = { pageSize };
+const records: RamRecord[] = new RecordReader(readerOptions).push(writer.take());
+const receiverOptions: ReceiverOptions = { pageSize };
+const receiver = new Receiver(receiverOptions);
+const dest = Buffer.alloc(2 * pageSize);
+for (const record of records) receiver.receive(dest, record);
+const recordTypes: RecordType[] = records.map((r) => r.type);
+const senderStats: SenderStats = sender.stats;
+const qmp: SenderStatsQmp = sender.statsQmp();
+const cacheStats: PageCacheStats = cache.stats;
+const cacheMemory: CacheMemoryUsage = cache.memoryUsage;
+check(
+  dest.equals(ram) && kind === 'xbzrle' && SEND_KINDS[batch.kinds[0]] === 'raw' && recordTypes.length === 6,
+  'migration',
+);
+check(qmp.pages === senderStats.pages && cacheStats.pages === 2 && cacheMemory.pages <= cache.size, 'migration stats');
+let recordReason: RecordErrorReason | null = null;
+try {
+  receiver.applyRecord(Buffer.alloc(pageSize), Uint8Array.of(2, 0, 0));
+} catch (err) {
+  if (err instanceof RecordError) recordReason = err.reason;
+}
+check(recordReason === 'bad-encoding-flag', 'RecordError');
+check(xbzrleBody(Uint8Array.of())[0] === ENCODING_XBZRLE && FLAG_MASK === 0x3ff, 'record constants');
+check(pageHeader(1024, RecordFlag.ZERO, 'a').length === 10, 'pageHeader');
+cache.close();
+
+// The stream reader's exports (lib/stream), named so that this file covers
+// every export of the package.
+export type StreamTypes = [
+  ReadOptions,
+  InspectOptions,
+  InspectReport,
+  StreamErrorCode,
+  StreamInput,
+  MigrationEvent,
+  RamEvent,
+  RamBlock,
+  HeaderEvent,
+  ConfigurationEvent,
+  SectionEvent,
+  SectionType,
+  FooterEvent,
+  MemSizeEvent,
+  ZeroEvent,
+  PageEvent,
+  CompressedPageEvent,
+  XbzrleEvent,
+  MarkEvent,
+  CommandEvent,
+  VmDescriptionEvent,
+  StopEvent,
+];
+check([readMigration, inspectStream, StreamError].every((f) => typeof f === 'function'), 'stream reader exports');
+
 // A QEMU-made pair (XBZRLE_PAIR: old.bin, new.bin, enc.bin).
 const dir = process.env.XBZRLE_PAIR ?? '.';
 const [pairOld, pairNew, pairEnc] = ['old.bin', 'new.bin', 'enc.bin'].map((f) =>
@@ -109,6 +244,14 @@ export function wrongCalls(): void {
   native = false;
   // @ts-expect-error not a source
   const s: NativeStatus['source'] = 'wasm';
+  // @ts-expect-error not a policy
+  const p: CachePolicy = 'lru';
+  // @ts-expect-error a cache needs its size
+  new PageCache({ pageSize: 4096 });
+  // @ts-expect-error a record has a type
+  const t: RecordType = 'compressed';
   void r;
   void s;
+  void p;
+  void t;
 }
