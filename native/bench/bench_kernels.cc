@@ -146,7 +146,7 @@ struct Regime {
   bool cold;
 };
 
-constexpr double kSampleNs = 2e6;  // short samples: most miss the other jobs' time slices
+constexpr double kSampleNs = 1e6;  // short samples: most miss the other jobs' time slices
 
 struct Row {
   std::string regime, workload, op, kernel;
