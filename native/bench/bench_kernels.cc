@@ -351,7 +351,8 @@ void print_targets() {
     if (!r) return;
     double v = vs_cmp ? r->x_cmp : r->x_copy;
     std::printf("  %-44s %-10s %7.2fx %s  target <= %gx: %s\n", what, r->kernel.c_str(), v,
-                vs_cmp ? "compare floor" : "copy floor   ", target, v <= target ? "met" : "NOT MET");
+                vs_cmp ? "compare floor" : "copy floor   ", target,
+                v <= target ? "met" : "NOT MET");
   };
   line("L2 unchanged, best kernel", best("L2", "unchanged", true), true, 1.15);
   line("COLD unchanged, best kernel", best("COLD", "unchanged", true), true, 1.15);
@@ -419,7 +420,9 @@ int main(int argc, char** argv) {
     else if (a == "--workload" && i + 1 < argc) only_workload = argv[++i];
     else if (a == "--json" && i + 1 < argc) json = argv[++i];
     else {
-      std::fprintf(stderr, "usage: %s [--quick] [--min] [--cpu] [--samples N] [--regime HOT|L2|COLD] [--workload NAME] [--kernels a,b] [--json FILE]\n",
+      std::fprintf(stderr,
+                   "usage: %s [--quick] [--min] [--cpu] [--samples N] [--regime HOT|L2|COLD]\n"
+                   "          [--workload NAME] [--kernels a,b] [--json FILE]\n",
                    argv[0]);
       return 2;
     }
@@ -435,7 +438,8 @@ int main(int argc, char** argv) {
   size_t nk;
   const xbzrle::Kernel* ks = xbzrle::supported_kernels(&nk);
   for (size_t i = 0; i < nk; i++)
-    if (only_kernels.empty() || only_kernels.find(std::string(",") + ks[i].name + ",") != std::string::npos)
+    if (only_kernels.empty() ||
+        only_kernels.find(std::string(",") + ks[i].name + ",") != std::string::npos)
       chosen.push_back(&ks[i]);
   std::printf("xbzrle native bench: 4 KiB pages, %s of %d samples, %s; kernels:",
               use_min ? "fastest" : "median", samples,
