@@ -2,9 +2,9 @@
 // working-set regimes of DESIGN.md against floors measured in the same run:
 //   compare floor  one memcmp over the whole old/new buffers, per page
 //   copy floor     one memcpy of the whole new buffer, per page
-// Each sample of a kernel is taken next to a fresh pair of floors and the
-// ratios are medians of per-sample ratios, so that noise from other jobs
-// and clock changes hit a kernel and its floors alike.
+// Each sample of a kernel is taken next to a fresh pair of floors, and its
+// ratios are taken against the floors of its own samples, so that noise
+// from other jobs and clock changes hit a kernel and its floors alike.
 //
 // Usage: bench_kernels [--quick] [--min] [--cpu] [--samples N] [--regime HOT|L2|COLD]
 //                      [--workload NAME] [--kernels a,b] [--json FILE]
@@ -235,25 +235,25 @@ void run_regime(const Regime& rg, int samples, const std::string& only_workload)
     }
 
     // Each subject (a kernel, the decoder) is timed in its own stretch of
-    // samples, each sample next to a fresh pair of floors; its ratios are
-    // the medians of the per-sample ratios. So a slow spell on this shared
-    // machine, or a clock change after a kernel's wide vectors, hits a
-    // subject and its floors alike.
+    // samples, each sample next to a fresh pair of floors, and its ratios
+    // are its median over the medians of the floors of its own stretch. So
+    // a slow spell on this shared machine, or a clock change after a
+    // kernel's wide vectors, hits a subject and its floors alike, while a
+    // single disturbed sample moves no median.
     std::vector<double> all_cmp, all_copy;
     std::vector<Row> subject_rows;
     auto measure = [&](const char* op, const char* name, const Work& work) {
       const size_t passes = calibrate(work);
-      std::vector<double> t, x_cmp, x_copy;
+      std::vector<double> t, cmp_t, copy_t;
       for (int s = 0; s < samples; s++) {
-        const double c = sample(floor_cmp, cmp_passes), y = sample(floor_copy, copy_passes);
-        const double v = sample(work, passes);
-        all_cmp.push_back(c);
-        all_copy.push_back(y);
-        t.push_back(v);
-        x_cmp.push_back(v / c);
-        x_copy.push_back(v / y);
+        cmp_t.push_back(sample(floor_cmp, cmp_passes));
+        copy_t.push_back(sample(floor_copy, copy_passes));
+        t.push_back(sample(work, passes));
       }
-      subject_rows.push_back({rg.name, w.name, op, name, median(t), median(x_cmp), median(x_copy)});
+      all_cmp.insert(all_cmp.end(), cmp_t.begin(), cmp_t.end());
+      all_copy.insert(all_copy.end(), copy_t.begin(), copy_t.end());
+      const double v = median(t);
+      subject_rows.push_back({rg.name, w.name, op, name, v, v / median(cmp_t), v / median(copy_t)});
     };
 
     long expect = -2;
