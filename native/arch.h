@@ -9,7 +9,8 @@
 #endif
 
 // NEON is part of every AArch64 CPU; the kernel assumes little-endian lanes.
-#if (defined(__aarch64__) && (!defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)) || \
+#if (defined(__aarch64__) &&                                         \
+     (!defined(__BYTE_ORDER__) || __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__)) || \
     defined(_M_ARM64)
 #define XBZRLE_ARM64 1
 #endif

@@ -17,7 +17,8 @@ struct Avx2 {
   }
 
   XBZRLE_WALK_TARGET static inline uint64_t diff64(const uint8_t* a, const uint8_t* b) {
-    uint32_t lo = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(a), load(b))));
+    uint32_t lo =
+        static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(a), load(b))));
     uint32_t hi = static_cast<uint32_t>(
         _mm256_movemask_epi8(_mm256_cmpeq_epi8(load(a + 32), load(b + 32))));
     return ~(lo | (static_cast<uint64_t>(hi) << 32));
@@ -38,9 +39,9 @@ struct Avx2 {
     size_t k = 0;
     // 128 bytes a step, one branch, as memcmp does.
     for (; k + 128 <= len; k += 128) {
-      __m256i x = _mm256_or_si256(_mm256_or_si256(xor32(a + k, b + k), xor32(a + k + 32, b + k + 32)),
-                                  _mm256_or_si256(xor32(a + k + 64, b + k + 64),
-                                                  xor32(a + k + 96, b + k + 96)));
+      __m256i x = _mm256_or_si256(
+          _mm256_or_si256(xor32(a + k, b + k), xor32(a + k + 32, b + k + 32)),
+          _mm256_or_si256(xor32(a + k + 64, b + k + 64), xor32(a + k + 96, b + k + 96)));
       if (!_mm256_testz_si256(x, x)) break;
     }
     for (; k + 64 <= len; k += 64) {

@@ -34,8 +34,8 @@ struct Avx512 {
   XBZRLE_WALK_TARGET static inline size_t skip_equal(const uint8_t* a, const uint8_t* b,
                                                       size_t len) {
     size_t k = 0;
-    // 256 bytes a step, one branch: eight loads, three ORs folded into two
-    // ternary-logic ops, one test.
+    // 256 bytes a step, one branch: eight loads, the ORs of four XORs as
+    // one ternary-logic op and one OR, one test.
     for (; k + 256 <= len; k += 256) {
       __m512i x = _mm512_ternarylogic_epi64(xor64(a + k, b + k), xor64(a + k + 64, b + k + 64),
                                             xor64(a + k + 128, b + k + 128), 0xfe);

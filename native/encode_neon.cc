@@ -44,16 +44,18 @@ struct Neon {
   static inline size_t skip_equal(const uint8_t* a, const uint8_t* b, size_t len) {
     size_t k = 0;
     for (; k + 128 <= len; k += 128) {
-      uint8x16_t x = vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
-                              vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
+      uint8x16_t x =
+          vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
+                   vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
       uint8x16_t y = vorrq_u8(
           vorrq_u8(xor16(a + k + 64, b + k + 64), xor16(a + k + 80, b + k + 80)),
           vorrq_u8(xor16(a + k + 96, b + k + 96), xor16(a + k + 112, b + k + 112)));
       if (!zero(vorrq_u8(x, y))) break;
     }
     for (; k + 64 <= len; k += 64) {
-      uint8x16_t x = vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
-                              vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
+      uint8x16_t x =
+          vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
+                   vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
       if (!zero(x)) break;
     }
     return k;

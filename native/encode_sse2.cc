@@ -18,9 +18,7 @@ struct Sse2 {
   }
 
   XBZRLE_WALK_TARGET static inline uint32_t eq16(const uint8_t* a, const uint8_t* b) {
-    __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(a));
-    __m128i y = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
-    return static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(x, y)));
+    return static_cast<uint32_t>(_mm_movemask_epi8(eq16v(a, b)));
   }
 
   XBZRLE_WALK_TARGET static inline uint64_t diff64(const uint8_t* a, const uint8_t* b) {

@@ -16,4 +16,4 @@ $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
   -fsanitize=address,undefined -fno-sanitize-recover=all \
   -o "$out/test_kernels" "$root/native/test/test_kernels.cc" $srcs
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
-  "$out/test_kernels" "$root/test/fixtures" "${1:-1}" "${2:-1}"
+  "$out/test_kernels" "$root/test/fixtures" "${1:-2}" "${2:-1}"

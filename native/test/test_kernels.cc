@@ -152,8 +152,9 @@ enum Shape {
 };
 
 const char* shape_name(int s) {
-  static const char* names[] = {"unchanged", "one-byte",  "scattered",   "density",
-                                "runs",      "all-changed", "every-other", "boundary-runs", "many-runs"};
+  static const char* names[] = {"unchanged",   "one-byte",    "scattered",
+                                "density",     "runs",        "all-changed",
+                                "every-other", "boundary-runs", "many-runs"};
   return names[s];
 }
 
@@ -265,8 +266,8 @@ void check_encode(const xbzrle::Kernel& k, const Bytes& a, const Bytes& b, const
   EXPECT(got == expect, "%s %s size=%zu limit=%zu canonical=%zu: returned %ld, want %ld", k.name,
          what, size, limit, want.size(), got, expect);
   if (got > 0 && got == expect)
-    EXPECT(std::memcmp(po.p, want.data(), want.size()) == 0, "%s %s size=%zu limit=%zu: bytes differ",
-           k.name, what, size, limit);
+    EXPECT(std::memcmp(po.p, want.data(), want.size()) == 0,
+           "%s %s size=%zu limit=%zu: bytes differ", k.name, what, size, limit);
   bool guard_ok = true;
   for (size_t i = limit; i < cap; i++) guard_ok &= po.p[i] == kGuardByte;
   EXPECT(guard_ok, "%s %s size=%zu limit=%zu: wrote past the limit", k.name, what, size, limit);
