@@ -73,9 +73,9 @@ export function nextPowerOfTwo(n: number): number {
   return Math.max(1, p);
 }
 
-/** The largest power of two <= n (n >= 1), else 0. */
+/** The largest power of two <= n (1/2, 1/4, ... for fractions), 0 when n <= 0. */
 export function floorPowerOfTwo(n: number): number {
-  if (n < 1) return 0;
+  if (!(n > 0)) return 0;
   // log2 can round up just below a power of two: correct by one step.
   let p = 2 ** Math.floor(Math.log2(n));
   if (p > n) p /= 2;
