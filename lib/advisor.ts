@@ -126,6 +126,8 @@ export interface TraceStats {
   /** Dirty pages over all passes (a page counts once per pass). */
   events: number;
   distinctPages: number;
+  /** Highest page number - lowest + 1 (0 for an empty trace). */
+  span: number;
   /** Events whose page was dirty in an earlier pass: what an unbounded cache hits. */
   reDirtied: number;
   /** Weighted shares of the events whose hit cost is known: unchanged, encodable, overflow. */
@@ -227,11 +229,17 @@ export class CacheAdvisor {
   stats(): TraceStats {
     if (this.statsMemo) return this.statsMemo;
     let distinct = 0;
+    let lo = Infinity;
+    let hi = -Infinity;
     const seen = this.pageSet();
     const buf = new Float64Array(this.maxPassCount());
     for (const p of this.passes) {
       const n = decodePass(p, buf);
       for (let i = 0; i < n; i++) if (seen.add(buf[i])) distinct++;
+      if (n) {
+        lo = Math.min(lo, buf[0]);
+        hi = Math.max(hi, buf[n - 1]);
+      }
     }
     let weight = 0;
     let unchanged = 0;
@@ -253,6 +261,7 @@ export class CacheAdvisor {
       passes: this.passes.length,
       events: this.events,
       distinctPages: distinct,
+      span: distinct ? hi - lo + 1 : 0,
       reDirtied: this.events - distinct,
       known: { weight, unchanged: share(unchanged), encodable: share(encodable), overflow: share(overflow), meanBytes: weight > 0 ? bytes / weight : null },
     };
@@ -262,13 +271,16 @@ export class CacheAdvisor {
   /**
    * The default ladder of cache sizes: powers of two from max(16 pages,
    * top / 1024) up to `top`, the smallest power-of-two number of pages
-   * holding every distinct page of the trace (where dense addresses stop
-   * conflicting), and no more than guest RAM when ramBytes is known.
+   * covering the span of page numbers in the trace (from there a
+   * direct-mapped cache has no conflicts), but at most 256 times the
+   * distinct pages (sparse addresses) and at most guest RAM when ramBytes
+   * is known.
    */
   defaultSizes(): number[] {
     const P = this.pageSize;
-    let top = nextPowerOfTwo(Math.max(16, this.stats().distinctPages)) * P;
-    // A cache larger than guest RAM is never the answer.
+    const st = this.stats();
+    const span = Math.min(st.span, 256 * Math.max(1, st.distinctPages));
+    let top = nextPowerOfTwo(Math.max(16, span)) * P;
     if (this.ramBytes) top = Math.min(top, Math.max(16 * P, nextPowerOfTwo(Math.ceil(this.ramBytes / P)) * P));
     const sizes: number[] = [];
     for (let s = Math.max(16 * P, top / 1024); s <= top; s *= 2) sizes.push(s);
@@ -376,15 +388,22 @@ export class CacheAdvisor {
     const size = formatBytes(r.size);
     const share = r.ramShare !== null ? ` (${formatPercent(r.ramShare)} of guest RAM)` : '';
     const hits = `${formatPercent(r.hitRate, 0)} of dirty pages hit`;
+    let s: string;
     if (!r.pays) {
       const at = r.saving !== null ? `at a ${size} cache it would save ${formatPercent(r.saving, 0)} of re-sent bytes` : `at a ${size} cache ${hits}`;
-      return `XBZRLE will not pay here: ${r.reasons.join('; ')}; ${at}.`;
+      s = `XBZRLE will not pay here: ${r.reasons.join('; ')}; ${at}.`;
+      return s + this.limitNote(r);
     }
-    let s = r.saving !== null ? `XBZRLE would save ${formatPercent(r.saving, 0)} of re-sent bytes at a ${size} cache${share}, where ${hits}` : `A ${size} cache${share} would hit ${formatPercent(r.hitRate, 0)} of dirty pages (no page contents in the trace, so no byte saving)`;
+    s = r.saving !== null ? `XBZRLE would save ${formatPercent(r.saving, 0)} of re-sent bytes at a ${size} cache${share}, where ${hits}` : `A ${size} cache${share} would hit ${formatPercent(r.hitRate, 0)} of dirty pages (no page contents in the trace, so no byte saving)`;
     if (r.smallestPaying !== null && r.smallestPaying > smallest && r.smallestPaying <= r.size) {
       s += `; below ${formatBytes(r.smallestPaying)} it saves less than ${formatPercent(PAYS_AT, 0)}`;
     }
     s += '.';
+    return s + this.limitNote(r);
+  }
+
+  private limitNote(r: Recommendation): string {
+    let s = '';
     if (r.limitedBy === 'budget' && r.targetSize !== null) {
       s += ` The ${formatPercent(r.target, 0)} hit target needs ${formatBytes(r.targetSize)}, above the budget of ${formatBytes(r.budget!)} per migration.`;
     } else if (r.limitedBy === 'budget') {

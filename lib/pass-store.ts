@@ -86,13 +86,20 @@ export function decodePass(p: StoredPass, out: Float64Array): number {
   }
   const bits = p.bits!;
   let n = 0;
+  // x stays an int32 throughout: mixing uint32 words above 2^31 (doubles)
+  // with int32 bit tricks made V8 deoptimise this loop over and over.
   for (let w = 0; w < bits.length; w++) {
-    let x = bits[w];
-    const at = p.base + w * 32;
+    let x = bits[w] | 0;
+    let at = p.base + w * 32;
     while (x !== 0) {
-      const low = x & -x;
-      out[n++] = at + 31 - Math.clz32(low);
-      x ^= low;
+      if ((x & 0xff) === 0) {
+        x >>>= 8;
+        at += 8;
+        continue;
+      }
+      if (x & 1) out[n++] = at;
+      x >>>= 1;
+      at++;
     }
   }
   return n;

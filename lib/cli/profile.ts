@@ -153,6 +153,8 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
     },
     options,
   );
+  const usage = process.resourceUsage();
+  report.cost = { cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, wallSeconds: process.uptime(), maxRssBytes: usage.maxRSS * 1024 };
   await emit(report, v);
   return 0;
 }

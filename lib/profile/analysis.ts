@@ -74,6 +74,8 @@ export interface ProfileReport {
     /** The profiler's own CPU per second of profiling (live runs). */
     profilerPerSecond: number | null;
   };
+  /** What the profiler process itself used, start to report (live runs; null from a trace). */
+  cost: { cpuSeconds: number; wallSeconds: number; maxRssBytes: number } | null;
   curve: CurvePoint[];
   advice: Omit<Recommendation, 'curve'> & { encodePerSecond: number | null; bytesSavedPerSecond: number | null };
 }
@@ -161,6 +163,7 @@ export class ProfileAnalysis {
         encodePerSecond: encodeMicros === null ? null : (encodeMicros / 1e6) * perSecond(stats.reDirtied),
         profilerPerSecond: meta.source === 'live' && seconds > 0 ? this.cpuSeconds / seconds : null,
       },
+      cost: null,
       curve,
       advice: {
         ...advice,

@@ -45,7 +45,11 @@ export function renderSummary(r: ProfileReport): string {
   if (r.cpu.encodePerSecond !== null) {
     out.push(`encode CPU      ${seconds(r.cpu.encodePerSecond)} per second of migration with every re-dirtied page hitting (${seconds((r.cpu.encodeMicrosPerPage ?? 0) / 1e6)} per page)`);
   }
-  if (r.cpu.profilerPerSecond !== null) out.push(`profiler CPU    ${r.cpu.profilerPerSecond.toFixed(2)} of a core while profiling`);
+  if (r.cpu.profilerPerSecond !== null) {
+    const c = r.cost;
+    const peak = c ? `; peak memory ${formatBytes(c.maxRssBytes)} (${formatPercent(c.maxRssBytes / Math.max(1, m.ramBytes))} of the profiled memory)` : '';
+    out.push(`profiler        ${r.cpu.profilerPerSecond.toFixed(2)} of a core while profiling${c ? `, ${(c.cpuSeconds / c.wallSeconds).toFixed(2)} overall` : ''}${peak}`);
+  }
   out.push('');
   const policies = [...new Set(r.curve.map((c) => c.policy))];
   const sizes = [...new Set(r.curve.map((c) => c.size))];

@@ -74,17 +74,23 @@ export class ContentTracker implements DirtyTracker {
     this.known = grow(this.known, end);
     const { hashA, hashB, known, pm, buf, words, bad, h } = this;
     const [z0, z1] = zeroHash(P);
-    // Compares fingerprint (h0, h1) of the page at `offset` with the last one.
-    const check = (offset: number, h0: number, h1: number, content: Uint8Array): void => {
+    // Compares fingerprint (h0, h1) of the page at `offset` with the last
+    // one; the page's bytes are buf[k * P ..] (k < 0: zeros). Views are made
+    // for dirty pages only: one per scanned page would be garbage enough to
+    // grow V8's young generation by tens of MiB.
+    const check = (offset: number, h0: number, h1: number, k: number): void => {
       if (!known[offset]) {
         known[offset] = 1;
       } else if (hashA[offset] === h0 && hashB[offset] === h1) {
         return;
       } else {
-        onDirty(offset, content);
+        onDirty(offset, k < 0 ? this.zero : buf.subarray(k * P, (k + 1) * P));
       }
       hashA[offset] = h0;
       hashB[offset] = h1;
+    };
+    const markBad = (at: number): void => {
+      bad[at / P] = 1;
     };
     for (const r of ranges) {
       const pages = (r.end - r.start) / P;
@@ -98,7 +104,7 @@ export class ContentTracker implements DirtyTracker {
             // Absent: a swapped page kept its bytes; an absent private
             // anonymous page reads as zeros; other absent pages (file, shared)
             // are unknown, so unchanged as far as we can tell.
-            if (!(hi & PM_SWAPPED) && r.anonymous) check(r.offset + c + i, z0, z1, this.zero);
+            if (!(hi & PM_SWAPPED) && r.anonymous) check(r.offset + c + i, z0, z1, -1);
             i++;
             continue;
           }
@@ -106,9 +112,7 @@ export class ContentTracker implements DirtyTracker {
           while (j < n && j - i < RUN_PAGES && pm[2 * j + 1] & PM_PRESENT) j++;
           const len = (j - i) * P;
           bad.fill(0, 0, j - i);
-          this.target.readMem(r.start + (c + i) * P, buf, len, P, (at) => {
-            bad[at / P] = 1;
-          });
+          this.target.readMem(r.start + (c + i) * P, buf, len, P, markBad);
           stats.readBytes += len;
           for (let k = 0; k < j - i; k++) {
             if (bad[k]) {
@@ -117,7 +121,7 @@ export class ContentTracker implements DirtyTracker {
             }
             stats.resident++;
             hashPage(words, k * W, W, h);
-            check(r.offset + c + i + k, h[0], h[1], buf.subarray(k * P, (k + 1) * P));
+            check(r.offset + c + i + k, h[0], h[1], k);
           }
           i = j;
         }
