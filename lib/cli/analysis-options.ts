@@ -4,7 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { AnalysisOptions, ProfileReport } from '../profile/analysis';
-import { parseFraction } from '../sizes';
+import * as os from 'node:os';
+import { parseBudget, parseFraction } from '../sizes';
 
 export const ANALYSIS_HELP = `Advice:
   --target RATE        hit rate the cache should reach: 90% (default) or 0.9
@@ -33,7 +34,8 @@ export const ANALYSIS_OPTIONS: ParseArgsConfig['options'] = {
 export function analysisOptions(v: Record<string, unknown>): AnalysisOptions {
   const o: AnalysisOptions = {};
   if (v.target !== undefined) o.target = parseFraction(v.target as string, '--target');
-  if (v.budget !== undefined) o.budget = v.budget as string;
+  // Checked now, not after a profile of many seconds.
+  if (v.budget !== undefined) o.budget = parseBudget(v.budget as string, os.totalmem(), '--budget');
   if (v.concurrent !== undefined) {
     const n = Number(v.concurrent);
     if (!Number.isInteger(n) || n < 1) throw new RangeError(`--concurrent must be a positive integer, received ${String(v.concurrent)}`);
