@@ -22,6 +22,19 @@ import {
   type EncodeOptions,
   type XbzrleReason,
   type NativeStatus,
+  CacheAdvisor,
+  PAYS_AT,
+  parseBytes,
+  parseBudget,
+  formatBytes,
+  type CacheAdvisorOptions,
+  type AddPassOptions,
+  type CurvePoint,
+  type RecommendOptions,
+  type Recommendation,
+  type LimitedBy,
+  type TraceStats,
+  type CachePolicy,
 } from 'xbzrle';
 
 function check(cond: boolean, what: string): void {
@@ -81,6 +94,23 @@ const platform: string = status.platform;
 check(status.native === isNative && (binary === null) === (source === 'twin'), 'nativeStatus');
 check(isNative ? why === null : why !== null, 'nativeStatus reason');
 
+// The cache advisor: two pages dirtied in three passes, their hit costs,
+// the curve and the advice.
+const policy: CachePolicy = 'qemu';
+const advisorOptions: CacheAdvisorOptions = { pageSize, policies: [policy, 'associative'], sampling: 'auto' };
+const advisor = new CacheAdvisor(advisorOptions);
+const passOptions: AddPassOptions = { hitBytes: [0, 103], costSampleRate: 1 };
+for (let g = 0; g < 3; g++) advisor.addPass([0, pageSize], passOptions);
+const curve: CurvePoint[] = advisor.curve([16 * pageSize], [policy]);
+check(curve[0].hitRate === 4 / 6 && curve[0].saving !== null, 'advisor curve');
+const stats: TraceStats = advisor.stats();
+check(stats.events === 6 && stats.distinctPages === 2, 'advisor stats');
+const budget: number = parseBudget('50%', parseBytes(formatBytes(2 * 2 ** 20)));
+const recommendOptions: RecommendOptions = { target: 0.5, budget, concurrent: 1 };
+const advice: Recommendation = advisor.recommend(recommendOptions);
+const limitedBy: LimitedBy = advice.limitedBy;
+check(limitedBy === 'target' && advice.size === 16 * pageSize && advice.pays && (advice.saving ?? 0) >= PAYS_AT, 'advisor recommend');
+
 // A QEMU-made pair (XBZRLE_PAIR: old.bin, new.bin, enc.bin).
 const dir = process.env.XBZRLE_PAIR ?? '.';
 const [pairOld, pairNew, pairEnc] = ['old.bin', 'new.bin', 'enc.bin'].map((f) =>
@@ -109,6 +139,10 @@ export function wrongCalls(): void {
   native = false;
   // @ts-expect-error not a source
   const s: NativeStatus['source'] = 'wasm';
+  // @ts-expect-error not a cache policy
+  new CacheAdvisor({ policies: ['lru'] });
+  // @ts-expect-error addresses are numbers
+  advisor.addPass(['0x1000']);
   void r;
   void s;
 }
