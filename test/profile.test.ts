@@ -12,6 +12,7 @@ import { main as cliMain } from '../lib/cli/main';
 import type { ProfileReport } from '../lib/profile/analysis';
 import { OUTCOME_FIRST, OUTCOME_OVERFLOW } from '../lib/profile/content-store';
 import { ProfileError } from '../lib/profile/errors';
+import { RegionSet, looksLikeQemu, parseMaps, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate } from '../lib/profile/maps';
 import { Profiler, type PassRecord } from '../lib/profile/profiler';
 import { TraceReader } from '../lib/profile/trace';
 import { referenceSim } from './helpers/cache-reference';
@@ -179,6 +180,57 @@ describe('ground truth: the dirtier', () => {
     expect(j.advice.size).toBe(report.advice.size);
     const b = await cli(['advise', trace, '--budget', '2M', '--json', '-']);
     expect((JSON.parse(b.out) as ProfileReport).advice.size).toBe(2 * 2 ** 20);
+  });
+});
+
+describe('a QEMU-like process: guest RAM in a memfd, found automatically', () => {
+  // The dirtier under QEMU's name, its memory a shared memfd mapping as with
+  // memory-backend-memfd; recorded with page contents, then advised from the trace.
+  const HOT = 2048;
+  const RATE = 2048;
+  const COLD = 2048;
+  const trace = path.join(tmp, 'qemu.trace');
+  let live: ProfileReport;
+  let fromTrace: ProfileReport;
+  let passes: PassRecord[];
+  let pageSize = 4096;
+  beforeAll(async () => {
+    const exe = path.join(tmp, 'qemu-system-x86_64');
+    fs.copyFileSync(dirtierExe, exe);
+    fs.chmodSync(exe, 0o755);
+    const d = await startDirtier(exe, HOT, RATE, COLD, true, true);
+    pageSize = d.pageSize;
+    const r = await cli(['profile', '--pid', String(d.pid), '--duration', '3', '--interval', '0.5', '--record', trace, '--record-contents', 'pages', '--json', '-', '--quiet']);
+    d.proc.kill('SIGKILL');
+    expect(r.code).toBe(0);
+    live = JSON.parse(r.out) as ProfileReport;
+    const a = await cli(['advise', trace, '--json', '-']);
+    expect(a.code).toBe(0);
+    fromTrace = JSON.parse(a.out) as ProfileReport;
+    passes = passesOf(trace).passes;
+  }, 40_000);
+
+  test('selects the memfd guest RAM and nothing else', () => {
+    expect(live.meta.qemu).toBe(true);
+    expect(live.meta.selection).toMatch(/^QEMU guest RAM/);
+    expect(live.meta.ramBytes).toBe((HOT + COLD) * pageSize);
+    expect(live.meta.regions).toBe(1);
+    const rate = RATE * (live.meta.method === 'content' ? 3 / 4 : 1);
+    expect(Math.abs(live.dirty.pagesPerSecond - rate) / rate).toBeLessThan(0.05);
+  });
+
+  test('a trace with page contents is re-encoded in full by advise', () => {
+    expect(passes.every((p) => p.contents !== null && p.contents.length === p.pages.length * pageSize)).toBe(true);
+    const seen = new Set<number>();
+    const by = [0, 0, 0, 0];
+    for (const p of passes) for (const page of p.pages) seen.has(page) ? by[page % 4]++ : seen.add(page);
+    const re = by.reduce((x, y) => x + y, 0);
+    expect(fromTrace.contentSample).toEqual({ rate: 1, classified: re });
+    expect(fromTrace.reDirtiedShares!.overflow).toBeCloseTo(by[0] / re, 12);
+    expect(fromTrace.reDirtiedShares!.encodable).toBeCloseTo((by[1] + by[2]) / re, 12);
+    // The live run classified a sample (default budget: 4 MiB of 16 MiB).
+    expect(live.contentSample.rate).toBeLessThan(1);
+    expect(fromTrace.dirty).toEqual(live.dirty);
   });
 });
 
@@ -403,5 +455,78 @@ describe('soft-dirty tracking, against a fake /proc', () => {
     fs.rmSync(dir, { recursive: true });
     expect(() => p.start()).toThrow(ProfileError);
     expect(() => new Profiler({ pid: 4242, procRoot })).toThrow(/no process with PID 4242/);
+  });
+});
+
+describe('choosing memory from /proc/PID/maps', () => {
+  const text = [
+    '55c81e58f000-55c81e590000 rw-p 00003000 fe:00 2146501                    /usr/bin/qemu-system-x86_64',
+    '55c822563000-55c822584000 rw-p 00000000 00:00 0                          [heap]',
+    '7f0000000000-7f0040000000 rw-s 00000000 00:01 2946                       /memfd:pc.ram (deleted)',
+    '7f0040000000-7f0041000000 rw-p 00000000 00:00 0 ',
+    '7f0050000000-7f0058000000 rw-p 00000000 00:00 0 ',
+    '7f0060000000-7f0064000000 ---p 00000000 00:00 0 ',
+    '7fd63bd62000-7fd63bd64000 rw-p 001d3000 fe:00 339380                     /usr/lib/x86_64-linux-gnu/libc.so.6',
+    '7ffd5a648000-7ffd5a669000 rw-p 00000000 00:00 0                          [stack]',
+    '7ffd5a7f0000-7ffd5a7f2000 r-xp 00000000 00:00 0                          [vdso]',
+    'ffffffffff600000-ffffffffff601000 --xp 00000000 00:00 0                  [vsyscall]',
+  ].join('\n');
+  const maps = parseMaps(text);
+
+  test('parses lines, drops " (deleted)" and addresses beyond 2^53', () => {
+    expect(maps).toHaveLength(9);
+    expect(maps[2]).toEqual({ start: 0x7f0000000000, end: 0x7f0040000000, perms: 'rw-s', path: '/memfd:pc.ram' });
+  });
+
+  test('QEMU: the largest guest-RAM candidates (at least 1/8 of the largest)', () => {
+    expect(looksLikeQemu('qemu-system-x86', null)).toBe(true);
+    expect(looksLikeQemu('redis-server', '/usr/bin/redis-server')).toBe(false);
+    const ram = selectQemuRam(maps);
+    // 1 GiB memfd and 128 MiB anonymous; not the 16 MiB one, the heap or the PROT_NONE reserve.
+    expect(ram.map((m) => m.path || 'anon')).toEqual(['/memfd:pc.ram', 'anon']);
+    expect(ram[1].end - ram[1].start).toBe(128 * 2 ** 20);
+  });
+
+  test('otherwise: every readable, writable private mapping', () => {
+    const w = selectWritablePrivate(maps);
+    expect(w.map((m) => m.path)).toEqual(['/usr/bin/qemu-system-x86_64', '[heap]', '', '', '/usr/lib/x86_64-linux-gnu/libc.so.6', '[stack]']);
+  });
+
+  test('--region: ranges are clipped to mappings; names match pathnames; "anon"', () => {
+    const r = selectBySpecs(maps, [parseRegionSpec('7f003ff00000-7f0040100000')]);
+    expect(r.map((m) => [m.start, m.end])).toEqual([
+      [0x7f003ff00000, 0x7f0040000000],
+      [0x7f0040000000, 0x7f0040100000],
+    ]);
+    expect(selectBySpecs(maps, [parseRegionSpec('memfd:pc.ram')])).toHaveLength(1);
+    expect(selectBySpecs(maps, [parseRegionSpec('anon')]).map((m) => m.path)).toEqual(['[heap]', '', '', '[stack]']);
+    expect(() => parseRegionSpec('20-10')).toThrow(RangeError);
+  });
+
+  test('RAM offsets: regions keep their offsets; new and grown parts come after', () => {
+    const P = 4096;
+    const set = new RegionSet(P);
+    set.cover([{ start: 0x10000, end: 0x14000, perms: 'rw-p', path: '' }]);
+    expect(set.totalPages).toBe(4);
+    const grown = set.cover([
+      { start: 0x8000, end: 0x16000, perms: 'rw-p', path: '' },
+      { start: 0x40000, end: 0x41000, perms: 'rw-p', path: 'x' },
+    ]);
+    expect(grown.map((r) => [r.start, r.end, r.offset])).toEqual([
+      [0x8000, 0x10000, 4],
+      [0x14000, 0x16000, 12],
+      [0x40000, 0x41000, 14],
+    ]);
+    expect(set.totalPages).toBe(15);
+    // Parts mapped now, in offset order; a hole reads as not mapped.
+    const live = set.live([
+      { start: 0x8000, end: 0x12000, perms: 'rw-p', path: '' },
+      { start: 0x40000, end: 0x41000, perms: 'rw-s', path: 'x' },
+    ]);
+    expect(live).toEqual([
+      { start: 0x10000, end: 0x12000, offset: 0, anonymous: true },
+      { start: 0x8000, end: 0x10000, offset: 4, anonymous: true },
+      { start: 0x40000, end: 0x41000, offset: 14, anonymous: false },
+    ]);
   });
 });

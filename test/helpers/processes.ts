@@ -50,8 +50,8 @@ export interface Dirtier {
 }
 
 /** Starts the dirtier (HOT pages rewritten at RATE pages/s, COLD written once) and waits until it is ready. */
-export async function startDirtier(exe: string, hot: number, rate: number, cold = 0, shuffle = true): Promise<Dirtier> {
-  const proc = start(exe, [String(hot), String(rate), String(cold), shuffle ? '1' : '0']);
+export async function startDirtier(exe: string, hot: number, rate: number, cold = 0, shuffle = true, memfd = false): Promise<Dirtier> {
+  const proc = start(exe, [String(hot), String(rate), String(cold), shuffle ? '1' : '0', memfd ? '1' : '0']);
   const line = await new Promise<string>((resolve, reject) => {
     let buf = '';
     const timer = setTimeout(() => reject(new Error('the dirtier did not start in 20 s')), 20_000);
