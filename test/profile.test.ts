@@ -13,6 +13,7 @@ import type { ProfileReport } from '../lib/profile/analysis';
 import { OUTCOME_FIRST, OUTCOME_OVERFLOW } from '../lib/profile/content-store';
 import { ProfileError } from '../lib/profile/errors';
 import { RegionSet, looksLikeQemu, parseMaps, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate } from '../lib/profile/maps';
+import { PageHasher, zeroHash } from '../lib/profile/page-hash';
 import { Profiler, type PassRecord } from '../lib/profile/profiler';
 import { TraceReader } from '../lib/profile/trace';
 import { referenceSim } from './helpers/cache-reference';
@@ -455,6 +456,49 @@ describe('soft-dirty tracking, against a fake /proc', () => {
     fs.rmSync(dir, { recursive: true });
     expect(() => p.start()).toThrow(ProfileError);
     expect(() => new Profiler({ pid: 4242, procRoot })).toThrow(/no process with PID 4242/);
+  });
+});
+
+describe('page fingerprints', () => {
+  test('WebAssembly SIMD and JavaScript compute the same fingerprint; zeros match zeroHash', () => {
+    const w = new PageHasher(4096);
+    const j = new PageHasher(4096, { wasm: false });
+    expect(w.kind).toBe('wasm');
+    expect(j.kind).toBe('js');
+    for (let i = 0; i < w.buffer.length; i++) w.buffer[i] = j.buffer[i] = (i * 2654435761) >>> 23;
+    w.buffer.fill(0, 0, 4096);
+    j.buffer.fill(0, 0, 4096);
+    expect([...w.hash(w.runPages)]).toEqual([...j.hash(j.runPages)]);
+    expect([w.hash(1)[0], w.hash(1)[1]]).toEqual(zeroHash(4096));
+  });
+
+  test('every single-bit change of a page changes it; so do paired high-bit changes', () => {
+    const h = new PageHasher(4096);
+    const page = Buffer.alloc(4096);
+    for (let i = 0; i < page.length; i++) page[i] = (i * 131 + 7) & 0xff;
+    const seen = new Set<string>();
+    const fp = (): string => {
+      const r = h.hash(1);
+      return `${r[0]},${r[1]}`;
+    };
+    h.buffer.set(page);
+    seen.add(fp());
+    let n = 1;
+    for (let bit = 0; bit < 4096 * 8; bit++) {
+      h.buffer.set(page);
+      h.buffer[bit >> 3] ^= 1 << (bit & 7);
+      seen.add(fp());
+      n++;
+    }
+    // The top bit of two words of one lane (words j and j + 16), flipped together.
+    for (let w = 0; w + 16 < 1024; w += 7) {
+      h.buffer.set(page);
+      h.buffer[w * 4 + 3] ^= 0x80;
+      h.buffer[(w + 16) * 4 + 3] ^= 0x80;
+      seen.add(fp());
+      n++;
+    }
+    expect(seen.size).toBe(n);
   });
 });
 

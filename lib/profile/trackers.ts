@@ -9,7 +9,7 @@
 import * as fs from 'node:fs';
 import { grow } from './grow';
 import type { LiveRange } from './maps';
-import { hashPage, zeroHash } from './page-hash';
+import { PageHasher, zeroHash } from './page-hash';
 import { PM_PRESENT, PM_SOFT_DIRTY, PM_SWAPPED, type ProcTarget } from './procfs';
 
 /** How dirty pages are found. */
@@ -35,7 +35,6 @@ export interface DirtyTracker {
 }
 
 const PAGEMAP_CHUNK = 16384; // entries per pagemap read (128 KiB)
-const RUN_PAGES = 64; // pages per mem read: 256 KiB stays in L2 while hashed
 
 /** Content fingerprints: dirty = resident page whose bytes changed. */
 export class ContentTracker implements DirtyTracker {
@@ -44,19 +43,22 @@ export class ContentTracker implements DirtyTracker {
   private hashB = new Int32Array(0);
   private known = new Uint8Array(0);
   private readonly pm = new Uint32Array(PAGEMAP_CHUNK * 2);
-  private readonly buf: Buffer;
-  private readonly words: Int32Array;
-  private readonly bad = new Uint8Array(RUN_PAGES);
-  private readonly h = new Int32Array(2);
+  private readonly hasher: PageHasher;
+  private readonly bad: Uint8Array;
   private readonly zero: Uint8Array;
 
   constructor(
     private readonly target: ProcTarget,
     private readonly pageSize: number,
   ) {
-    this.buf = Buffer.alloc(pageSize * RUN_PAGES);
-    this.words = new Int32Array(this.buf.buffer, this.buf.byteOffset, this.buf.length >>> 2);
+    this.hasher = new PageHasher(pageSize);
+    this.bad = new Uint8Array(this.hasher.runPages);
     this.zero = new Uint8Array(pageSize);
+  }
+
+  /** 'wasm' or 'js': which fingerprint code runs. */
+  get hashKind(): 'wasm' | 'js' {
+    return this.hasher.kind;
   }
 
   /** Bytes of per-page state. */
@@ -66,13 +68,14 @@ export class ContentTracker implements DirtyTracker {
 
   collect(ranges: LiveRange[], _want: (offset: number) => boolean, onDirty: DirtyCallback): ScanStats {
     const P = this.pageSize;
-    const W = P >>> 2;
     const stats: ScanStats = { resident: 0, readBytes: 0, unreadable: 0 };
     const end = ranges.reduce((m, r) => Math.max(m, r.offset + (r.end - r.start) / P), 0);
     this.hashA = grow(this.hashA, end);
     this.hashB = grow(this.hashB, end);
     this.known = grow(this.known, end);
-    const { hashA, hashB, known, pm, buf, words, bad, h } = this;
+    const { hashA, hashB, known, pm, bad, hasher } = this;
+    const buf = hasher.buffer;
+    const runPages = hasher.runPages;
     const [z0, z1] = zeroHash(P);
     // Compares fingerprint (h0, h1) of the page at `offset` with the last
     // one; the page's bytes are buf[k * P ..] (k < 0: zeros). Views are made
@@ -109,19 +112,19 @@ export class ContentTracker implements DirtyTracker {
             continue;
           }
           let j = i + 1;
-          while (j < n && j - i < RUN_PAGES && pm[2 * j + 1] & PM_PRESENT) j++;
+          while (j < n && j - i < runPages && pm[2 * j + 1] & PM_PRESENT) j++;
           const len = (j - i) * P;
           bad.fill(0, 0, j - i);
           this.target.readMem(r.start + (c + i) * P, buf, len, P, markBad);
           stats.readBytes += len;
+          const hs = hasher.hash(j - i);
           for (let k = 0; k < j - i; k++) {
             if (bad[k]) {
               stats.unreadable++;
               continue;
             }
             stats.resident++;
-            hashPage(words, k * W, W, h);
-            check(r.offset + c + i + k, h[0], h[1], k);
+            check(r.offset + c + i + k, hs[2 * k], hs[2 * k + 1], k);
           }
           i = j;
         }
