@@ -273,15 +273,16 @@ export class CacheAdvisor {
    * top / 1024) up to `top`, the smallest power-of-two number of pages
    * covering the span of page numbers in the trace (from there a
    * direct-mapped cache has no conflicts), but at most 256 times the
-   * distinct pages (sparse addresses) and at most guest RAM when ramBytes
-   * is known.
+   * distinct pages (sparse addresses) and, when ramBytes is known, no
+   * larger than guest RAM (QEMU refuses a larger cache).
    */
   defaultSizes(): number[] {
     const P = this.pageSize;
     const st = this.stats();
     const span = Math.min(st.span, 256 * Math.max(1, st.distinctPages));
     let top = nextPowerOfTwo(Math.max(16, span)) * P;
-    if (this.ramBytes) top = Math.min(top, Math.max(16 * P, nextPowerOfTwo(Math.ceil(this.ramBytes / P)) * P));
+    // QEMU refuses a cache larger than guest RAM.
+    if (this.ramBytes) top = Math.min(top, Math.max(16 * P, floorPowerOfTwo(Math.floor(this.ramBytes / P)) * P));
     const sizes: number[] = [];
     for (let s = Math.max(16 * P, top / 1024); s <= top; s *= 2) sizes.push(s);
     return sizes;
