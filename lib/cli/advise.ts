@@ -48,7 +48,9 @@ export async function adviseCommand(v: Record<string, unknown>, positionals: str
   const an = new ProfileAnalysis(h.pageSize, { sampling: options.sampling });
   const store = new ContentStore(h.pageSize, Infinity);
   let totalPages = 0;
+  let withContents = false;
   for (const pass of reader.passes()) {
+    withContents ||= pass.contents !== null;
     an.add(reencode(pass, store));
     totalPages = pass.totalPages;
   }
@@ -72,6 +74,8 @@ export async function adviseCommand(v: Record<string, unknown>, positionals: str
       startedAt: h.startedAt,
       ended: end?.ended ?? 'cut short',
       contentBudget: h.contentBudget,
+      // Contents were re-encoded here: time the encoder on them; else the recorded figure.
+      encodeMicrosPerPage: withContents ? store.calibrate() : (end?.encodeMicrosPerPage ?? null),
     },
     options,
   );

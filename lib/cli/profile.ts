@@ -131,7 +131,8 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   }
   const p = run.profiler;
   const regions = p.regions.regions.map((r) => ({ start: r.start, end: r.end, offset: r.offset, path: r.path }));
-  state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions });
+  const encodeMicrosPerPage = p.calibrateEncoder();
+  state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions, encodeMicrosPerPage });
   if (state.trace) console.error(`wrote ${state.trace.path}`);
   if (run.ended === 'exited') console.error(`xbzrle profile: PID ${pid} exited after ${run.passes} passes; reporting those`);
   const report = state.an!.report(
@@ -150,6 +151,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
       startedAt,
       ended: run.ended,
       contentBudget: p.info.contentBudget,
+      encodeMicrosPerPage,
     },
     options,
   );

@@ -25,6 +25,8 @@ export interface ProfileMeta {
   startedAt: string;
   ended: string;
   contentBudget: number | null;
+  /** The encoder's time per page measured on sampled page pairs, microseconds (else the in-run mean is used). */
+  encodeMicrosPerPage?: number | null;
 }
 
 /** Options of the analysis (curve and advice). */
@@ -67,7 +69,7 @@ export interface ProfileReport {
   /** Bytes re-sent after the bulk pass: raw, and with XBZRLE and an unbounded cache. */
   bytes: { raw: number; xbzrle: number | null; saving: number | null; meanHitBytes: number | null };
   cpu: {
-    /** Mean encoder time per page, microseconds (measured on the sample). */
+    /** Encoder time per page, microseconds: timed on up to 128 page pairs sampled from the run. */
     encodeMicrosPerPage: number | null;
     /** Encoder CPU seconds per second of migration if every re-dirtied page hit. */
     encodePerSecond: number | null;
@@ -139,7 +141,7 @@ export class ProfileAnalysis {
     const reShares = k.weight > 0 ? { unchanged: k.unchanged, encodable: k.encodable, overflow: k.overflow } : null;
     const raw = events * P;
     const xbzrle = k.meanBytes === null ? null : stats.distinctPages * P + stats.reDirtied * k.meanBytes;
-    const encodeMicros = this.encodes ? (this.encodeSeconds / this.encodes) * 1e6 : null;
+    const encodeMicros = meta.encodeMicrosPerPage ?? (this.encodes ? (this.encodeSeconds / this.encodes) * 1e6 : null);
     const perSecond = (x: number): number => (seconds > 0 ? x / seconds : 0);
     const curve = this.advisor.curve(options.sizes ?? this.advisor.defaultSizes());
     const rec = this.advisor.recommend({ ...options, sizes: options.sizes });

@@ -144,6 +144,11 @@ export class Profiler {
     return this.store.rate;
   }
 
+  /** The encoder's time per page on pairs sampled from this run, microseconds (ContentStore.calibrate). */
+  calibrateEncoder(): number | null {
+    return this.store.calibrate();
+  }
+
   /** Bytes of page copies held. */
   get contentBytes(): number {
     return this.store.storedBytes;

@@ -43,6 +43,8 @@ export interface TraceEnd {
   passes: number;
   ramBytes: number;
   regions: { start: number; end: number; offset: number; path: string }[];
+  /** The encoder's time per page, microseconds, timed on sampled page pairs (null: no encode). */
+  encodeMicrosPerPage: number | null;
 }
 
 /** Writes a trace file chunk by chunk. */
