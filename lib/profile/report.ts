@@ -78,7 +78,8 @@ export function dirtyChart(r: ProfileReport): string {
   const bottom = 45;
   const s = r.dirty.series;
   const MiB = 2 ** 20;
-  const max = Math.max(1e-9, ...s.map((p) => p.bytesPerSecond / MiB));
+  // Headroom above the tallest bar for the mean's label.
+  const max = 1.15 * Math.max(1e-9, ...s.map((p) => p.bytesPerSecond / MiB));
   const tmax = Math.max(1e-9, ...s.map((p) => p.t));
   const px = (t: number): number => left + ((W - left - right) * t) / tmax;
   const py = (v: number): number => top + (H - top - bottom) * (1 - v / max);
