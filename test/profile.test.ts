@@ -17,7 +17,7 @@ import { PageHasher, zeroHash } from '../lib/profile/page-hash';
 import { Profiler, type PassRecord } from '../lib/profile/profiler';
 import { TraceReader } from '../lib/profile/trace';
 import { referenceSim } from './helpers/cache-reference';
-import { buildDirtier, cli, freePort, killAll, root, start, startDirtier, waitForPort, which, type Dirtier } from './helpers/processes';
+import { buildDirtier, cli, freePort, killAll, lastStarted, root, start, startDirtier, waitForPort, which, type Dirtier } from './helpers/processes';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-profile-'));
 let dirtierExe = '';
@@ -311,6 +311,26 @@ describe('failures an operator can act on', () => {
     expect(j.meta.ended).toBe('exited');
     expect(j.intervals).toBeGreaterThanOrEqual(2);
     expect(j.intervals).toBeLessThan(20);
+  }, 20_000);
+
+  test('Ctrl-C stops early and still reports', async () => {
+    const d = await startDirtier(dirtierExe, 64, 256);
+    let sent = false;
+    const run = cli(['profile', '--pid', String(d.pid), '--duration', '30', '--interval', '0.5', '--region', d.region, '--json', '-'], {
+      onErr: (err) => {
+        if (!sent && /pass 1:/.test(err)) {
+          sent = true;
+          process.kill(lastStarted().pid!, 'SIGINT');
+        }
+      },
+    });
+    const r = await run;
+    d.proc.kill('SIGKILL');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as ProfileReport;
+    expect(j.meta.ended).toBe('aborted');
+    expect(j.intervals).toBeGreaterThanOrEqual(1);
+    expect(j.intervals).toBeLessThan(10);
   }, 20_000);
 
   // Usage errors and failures before any profiling: the CLI's main() in-process.

@@ -36,7 +36,7 @@ export function noPermission(pid: number, file: string): ProfileError {
     'EPERM',
     `permission denied on ${file}${who}: reading another process's memory needs ptrace access to PID ${pid}. ` +
       `Run as root, or give node CAP_SYS_PTRACE (e.g. "sudo setcap cap_sys_ptrace+ep $(command -v node)"), ` +
-      `or run as the same user as the process${ptraceScope()}.`,
+      `or run as the same user as the process where kernel.yama.ptrace_scope allows it${ptraceScope()}.`,
   );
 }
 

@@ -18,6 +18,11 @@ export function start(cmd: string, args: string[], options: SpawnOptions = {}): 
   return c;
 }
 
+/** The process started most recently (e.g. the CLI run by cli()). */
+export function lastStarted(): ChildProcess {
+  return started[started.length - 1];
+}
+
 /** Kills every process started here that is still running. */
 export function killAll(): void {
   for (const c of started) {
