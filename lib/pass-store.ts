@@ -33,6 +33,11 @@ export function storePass(pages: Float64Array, costs: ArrayLike<number> | null, 
   let order: Uint32Array | null = null;
   for (let i = 1; i < pages.length; i++) {
     if (!(pages[i] > pages[i - 1])) {
+      if (!costs) {
+        // Nothing to keep aligned: the typed array's own numeric sort is fastest.
+        pages = pages.slice().sort();
+        break;
+      }
       // Not strictly ascending: sort an index so costs stay aligned.
       order = new Uint32Array(pages.length);
       for (let k = 0; k < order.length; k++) order[k] = k;
