@@ -249,9 +249,12 @@ describe('a real server: redis-server under redis-benchmark', () => {
     let run: { code: number | null; out: string; err: string };
     beforeAll(async () => {
       const port = await freePort();
-      const server = start(redis!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+      // setpriv --pdeathsig: they die with the test runner even if afterAll never runs.
+      const setpriv = which('/usr/bin/setpriv', '/bin/setpriv');
+      const guarded = (cmd: string, args: string[]) => (setpriv ? start(setpriv, ['--pdeathsig', 'KILL', '--', cmd, ...args]) : start(cmd, args));
+      const server = guarded(redis!, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
       await waitForPort(port);
-      start(bench!, ['-p', String(port), '-n', '100000000', '-r', '200000', '-d', '256', '-t', 'set,get,lpush', '-q']);
+      guarded(bench!, ['-p', String(port), '-n', '100000000', '-r', '200000', '-d', '256', '-t', 'set,get,lpush', '-q']);
       await new Promise((r) => setTimeout(r, 500));
       run = await cli(['profile', '--pid', String(server.pid), '--duration', '3', '--interval', '0.5', '--json', '-', '--quiet']);
       report = JSON.parse(run.out) as ProfileReport;
