@@ -12,7 +12,7 @@ import { main as cliMain } from '../lib/cli/main';
 import type { ProfileReport } from '../lib/profile/analysis';
 import { OUTCOME_FIRST, OUTCOME_OVERFLOW } from '../lib/profile/content-store';
 import { ProfileError } from '../lib/profile/errors';
-import { RegionSet, looksLikeQemu, parseMaps, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate } from '../lib/profile/maps';
+import { RegionSet, hugetlbfsMounts, looksLikeQemu, parseMaps, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate } from '../lib/profile/maps';
 import { PageHasher, zeroHash } from '../lib/profile/page-hash';
 import { Profiler, type PassRecord } from '../lib/profile/profiler';
 import { TraceReader } from '../lib/profile/trace';
@@ -552,6 +552,11 @@ describe('choosing memory from /proc/PID/maps', () => {
     // 1 GiB memfd and 128 MiB anonymous; not the 16 MiB one, the heap or the PROT_NONE reserve.
     expect(ram.map((m) => m.path || 'anon')).toEqual(['/memfd:pc.ram', 'anon']);
     expect(ram[1].end - ram[1].start).toBe(128 * 2 ** 20);
+    // A memory-backend-file on a hugetlbfs mounted anywhere.
+    const huge = parseMaps('7e0000000000-7e0100000000 rw-s 00000000 00:2f 1 /mnt/huge\\040pages/vm1.ram\n');
+    const mounts = hugetlbfsMounts('tmpfs /dev/shm tmpfs rw 0 0\nnone /mnt/huge\\040pages hugetlbfs rw,pagesize=2M 0 0\n');
+    expect(mounts).toEqual(['/mnt/huge pages']);
+    expect(selectQemuRam([...maps, { ...huge[0], path: '/mnt/huge pages/vm1.ram' }], mounts).map((m) => m.path)).toEqual(['/memfd:pc.ram', '/mnt/huge pages/vm1.ram']);
   });
 
   test('otherwise: every readable, writable private mapping', () => {

@@ -66,10 +66,24 @@ function readableWritable(m: Mapping): boolean {
   return m.perms[0] === 'r' && m.perms[1] === 'w' && !SPECIAL.test(m.path);
 }
 
-/** Where guest RAM of a QEMU process can live: anonymous, memfd, hugetlbfs or /dev/shm. */
-export function isGuestRamCandidate(m: Mapping): boolean {
+/**
+ * Where guest RAM of a QEMU process can live: anonymous memory, a memfd, a
+ * file on hugetlbfs (under /dev/hugepages or any of `hugeMounts`) or on
+ * /dev/shm.
+ */
+export function isGuestRamCandidate(m: Mapping, hugeMounts: readonly string[] = []): boolean {
   if (!readableWritable(m)) return false;
-  return m.path === '' || m.path.startsWith('/memfd:') || m.path.startsWith('/dev/hugepages') || m.path.startsWith('/dev/shm/') || /hugetlbfs|hugepages/.test(m.path);
+  if (m.path === '' || m.path.startsWith('/memfd:') || m.path.startsWith('/dev/hugepages') || m.path.startsWith('/dev/shm/')) return true;
+  return hugeMounts.some((dir) => m.path.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+}
+
+/** Mount points of hugetlbfs in a /proc/PID/mounts text. */
+export function hugetlbfsMounts(mounts: string): string[] {
+  return mounts
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => f[2] === 'hugetlbfs')
+    .map((f) => f[1].replace(/\\040/g, ' '));
 }
 
 /** True when the command or executable looks like QEMU (qemu-system-*, qemu-kvm, kvm). */
@@ -82,8 +96,8 @@ export function looksLikeQemu(command: string, exe: string | null): boolean {
  * QEMU's guest RAM: its largest guest-RAM candidates (anonymous, memfd,
  * hugetlbfs): every one at least 1/8 of the largest and at least 1 MiB.
  */
-export function selectQemuRam(maps: Mapping[]): Mapping[] {
-  const c = maps.filter(isGuestRamCandidate);
+export function selectQemuRam(maps: Mapping[], hugeMounts: readonly string[] = []): Mapping[] {
+  const c = maps.filter((m) => isGuestRamCandidate(m, hugeMounts));
   const largest = Math.max(0, ...c.map((m) => m.end - m.start));
   return c.filter((m) => m.end - m.start >= Math.max(largest / 8, 1 << 20));
 }

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { noProcess, procError } from './errors';
-import { parseMaps, type Mapping } from './maps';
+import { hugetlbfsMounts, parseMaps, type Mapping } from './maps';
 
 /** Flags of a pagemap entry, in its high 32-bit word. */
 export const PM_PRESENT = 1 << 31; // bit 63
@@ -46,6 +46,15 @@ export class ProcTarget {
       return fs.readFileSync(path.join(this.dir, 'comm'), 'utf8').trim();
     } catch {
       return '';
+    }
+  }
+
+  /** Where hugetlbfs is mounted in the process's mount namespace. */
+  hugetlbfsMounts(): string[] {
+    try {
+      return hugetlbfsMounts(fs.readFileSync(path.join(this.dir, 'mounts'), 'utf8'));
+    } catch {
+      return [];
     }
   }
 

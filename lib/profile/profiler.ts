@@ -95,7 +95,7 @@ export class Profiler {
       this.choose = (m) => selectBySpecs(m, specs);
       selection = `--region ${options.regions.join(', ')}`;
     } else if (qemu) {
-      const ram = selectQemuRam(maps);
+      const ram = selectQemuRam(maps, this.target.hugetlbfsMounts());
       this.choose = () => ram;
       selection = 'QEMU guest RAM: its largest anonymous, memfd and hugetlbfs mappings';
     } else {
