@@ -35,3 +35,6 @@ export type {
 export { RecordFlag, ENCODING_XBZRLE, FLAG_MASK, RecordError, RecordWriter, RecordReader, xbzrleBody, pageHeader } from './record';
 export type { RamRecord, RecordType, RecordErrorReason, RecordWriterOptions, RecordReaderOptions } from './record';
 export type { Address } from './checks';
+export { CacheAdvisor, PAYS_AT } from './advisor';
+export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions, Recommendation, LimitedBy, TraceStats } from './advisor';
+export { parseBytes, parseBudget, formatBytes } from './sizes';

@@ -4,6 +4,8 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { benchCommand, BENCH_HELP, BENCH_OPTIONS } from './bench';
 import { infoCommand, INFO_HELP } from './info';
 import { inspectCommand, INSPECT_HELP, INSPECT_OPTIONS } from './inspect';
+import { profileCommand, PROFILE_HELP, PROFILE_OPTIONS } from './profile';
+import { adviseCommand, ADVISE_HELP, ADVISE_OPTIONS } from './advise';
 
 export class UsageError extends Error {}
 
@@ -13,6 +15,8 @@ Commands:
   bench     measure the codec on this host (speed and bytes per page)
   info      version, kernels, and whether the native addon or the twin runs
   inspect   read a QEMU migration stream: records, passes, XBZRLE, RAM
+  profile   watch a live process's dirty pages and advise an XBZRLE cache size (Linux)
+  advise    the same report and advice from a trace recorded by "profile --record"
 
 Run "xbzrle <command> --help" for the options of a command.`;
 
@@ -27,6 +31,8 @@ const COMMANDS: Record<string, Command> = {
   bench: { help: BENCH_HELP, options: BENCH_OPTIONS, run: benchCommand },
   info: { help: INFO_HELP, options: { json: { type: 'boolean' } }, run: infoCommand },
   inspect: { help: INSPECT_HELP, options: INSPECT_OPTIONS, allowPositionals: true, run: inspectCommand },
+  profile: { help: PROFILE_HELP, options: PROFILE_OPTIONS, run: profileCommand },
+  advise: { help: ADVISE_HELP, options: ADVISE_OPTIONS, allowPositionals: true, run: adviseCommand },
 };
 
 /** Runs the CLI; resolves to the exit code. */

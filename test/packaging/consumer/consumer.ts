@@ -80,6 +80,18 @@ import {
   type CommandEvent,
   type VmDescriptionEvent,
   type StopEvent,
+  CacheAdvisor,
+  PAYS_AT,
+  parseBytes,
+  parseBudget,
+  formatBytes,
+  type CacheAdvisorOptions,
+  type AddPassOptions,
+  type CurvePoint,
+  type RecommendOptions,
+  type Recommendation,
+  type LimitedBy,
+  type TraceStats,
 } from 'xbzrle';
 
 function check(cond: boolean, what: string): void {
@@ -215,6 +227,22 @@ export type StreamTypes = [
   StopEvent,
 ];
 check([readMigration, inspectStream, StreamError].every((f) => typeof f === 'function'), 'stream reader exports');
+// The cache advisor: two pages dirtied in three passes, their hit costs,
+// the curve and the advice.
+const advisorPolicy: CachePolicy = 'qemu';
+const advisorOptions: CacheAdvisorOptions = { pageSize, policies: [advisorPolicy, 'associative'], sampling: 'auto' };
+const advisor = new CacheAdvisor(advisorOptions);
+const passOptions: AddPassOptions = { hitBytes: [0, 103], costSampleRate: 1 };
+for (let g = 0; g < 3; g++) advisor.addPass([0, pageSize], passOptions);
+const curve: CurvePoint[] = advisor.curve([16 * pageSize], [advisorPolicy]);
+check(curve[0].hitRate === 4 / 6 && curve[0].saving !== null, 'advisor curve');
+const stats: TraceStats = advisor.stats();
+check(stats.events === 6 && stats.distinctPages === 2, 'advisor stats');
+const budget: number = parseBudget('50%', parseBytes(formatBytes(2 * 2 ** 20)));
+const recommendOptions: RecommendOptions = { target: 0.5, budget, concurrent: 1 };
+const advice: Recommendation = advisor.recommend(recommendOptions);
+const limitedBy: LimitedBy = advice.limitedBy;
+check(limitedBy === 'target' && advice.size === 16 * pageSize && advice.pays && (advice.saving ?? 0) >= PAYS_AT, 'advisor recommend');
 
 // A QEMU-made pair (XBZRLE_PAIR: old.bin, new.bin, enc.bin).
 const dir = process.env.XBZRLE_PAIR ?? '.';
@@ -250,6 +278,10 @@ export function wrongCalls(): void {
   new PageCache({ pageSize: 4096 });
   // @ts-expect-error a record has a type
   const t: RecordType = 'compressed';
+  // @ts-expect-error not a cache policy
+  new CacheAdvisor({ policies: ['lru'] });
+  // @ts-expect-error addresses are numbers
+  advisor.addPass(['0x1000']);
   void r;
   void s;
   void p;

@@ -1,0 +1,162 @@
+// cli/profile.ts: `xbzrle profile`: profiles a live process, prints the
+// report and advice, records a trace on request.
+import type { ParseArgsConfig } from 'node:util';
+import { ProfileAnalysis } from '../profile/analysis';
+import { ProfileError } from '../profile/errors';
+import { runProfile, type PassRecord, type Profiler } from '../profile/profiler';
+import { TraceWriter, type TraceContents } from '../profile/trace';
+import { formatBytes, parseBytes } from '../sizes';
+import { ANALYSIS_HELP, ANALYSIS_OPTIONS, analysisOptions, emit } from './analysis-options';
+
+export const PROFILE_HELP = `Usage: xbzrle profile --pid PID [options]
+
+Watches which pages a Linux process dirties, one interval per simulated
+pre-copy pass, encodes each dirtied page against its previous content, and
+says which XBZRLE cache size would pay and how much it would save.
+Needs ptrace access to the process: run as root or with CAP_SYS_PTRACE.
+
+Profiling:
+  --pid PID            the process (a QEMU process: its guest RAM is found
+                       automatically; otherwise every writable private mapping)
+  --duration S         seconds to profile (default 10; Ctrl-C stops early)
+  --interval S         seconds per pass (default 1)
+  --region SPEC        memory to profile instead (repeatable): a hex range
+                       START-END, "anon", or a pathname match ("[heap]",
+                       "memfd:pc.ram")
+  --method NAME        auto (default: soft-dirty bits when the kernel has them,
+                       else content fingerprints), soft-dirty or content
+  --content-budget SIZE  memory for page copies used to classify dirty pages
+                       (default 1% of the profiled memory, at least 4M);
+                       above it, a spatial sample of pages is classified
+  --record FILE        write the dirty trace (docs/TRACE-FORMAT.md)
+  --record-contents WHAT  none (addresses only), outcomes (default: plus each
+                       page's outcome) or pages (plus every dirty page's bytes)
+  --quiet              no line per interval
+
+${ANALYSIS_HELP}`;
+
+export const PROFILE_OPTIONS: ParseArgsConfig['options'] = {
+  pid: { type: 'string' },
+  duration: { type: 'string' },
+  interval: { type: 'string' },
+  region: { type: 'string', multiple: true },
+  method: { type: 'string' },
+  'content-budget': { type: 'string' },
+  record: { type: 'string' },
+  'record-contents': { type: 'string' },
+  quiet: { type: 'boolean' },
+  ...ANALYSIS_OPTIONS,
+};
+
+function positive(v: unknown, name: string, dflt: number): number {
+  if (v === undefined) return dflt;
+  const n = Number(v);
+  if (!(n > 0)) throw new RangeError(`${name} must be a positive number, received ${String(v)}`);
+  return n;
+}
+
+export async function profileCommand(v: Record<string, unknown>): Promise<number> {
+  if (v.pid === undefined) throw new RangeError('--pid is required');
+  const pid = Number(v.pid);
+  if (!Number.isSafeInteger(pid) || pid < 1) throw new RangeError(`--pid must be a positive integer, received ${String(v.pid)}`);
+  const duration = positive(v.duration, '--duration', 10);
+  const interval = positive(v.interval, '--interval', 1);
+  const method = (v.method as string | undefined) ?? 'auto';
+  if (method !== 'auto' && method !== 'soft-dirty' && method !== 'content') throw new RangeError(`--method must be auto, soft-dirty or content, received ${method}`);
+  const contents = ((v['record-contents'] as string | undefined) ?? 'outcomes') as TraceContents;
+  if (!['none', 'outcomes', 'pages'].includes(contents)) throw new RangeError(`--record-contents must be none, outcomes or pages, received ${contents}`);
+  const contentBudget = v['content-budget'] === undefined ? undefined : parseBytes(v['content-budget'] as string, '--content-budget');
+  const options = analysisOptions(v);
+  const quiet = !!v.quiet;
+  const startedAt = new Date().toISOString();
+  // Set once the baseline is taken (the page size is known then).
+  const state: { an: ProfileAnalysis | null; trace: TraceWriter | null } = { an: null, trace: null };
+  const ac = new AbortController();
+  const onSigint = (): void => ac.abort();
+  process.once('SIGINT', onSigint);
+  let run;
+  try {
+    run = await runProfile({
+      pid,
+      duration,
+      interval,
+      method: method as 'auto',
+      regions: v.region as string[] | undefined,
+      contentBudget,
+      recordContents: !!v.record && contents === 'pages',
+      signal: ac.signal,
+      onStart: (p: Profiler) => {
+        state.an = new ProfileAnalysis(p.info.pageSize, { sampling: options.sampling });
+        const i = p.info;
+        console.error(
+          `xbzrle profile: PID ${pid}${i.command ? ` (${i.command})` : ''}: ${formatBytes(p.regions.totalBytes)} in ${p.regions.regions.length} region${p.regions.regions.length === 1 ? '' : 's'}; ` +
+            `${i.method === 'soft-dirty' ? 'soft-dirty bits' : 'content fingerprints'} (${i.methodReason}); ${duration} s, one pass per ${interval} s`,
+        );
+        if (v.record) {
+          state.trace = new TraceWriter(v.record as string, {
+            version: 1,
+            pageSize: i.pageSize,
+            method: i.method,
+            methodReason: i.methodReason,
+            pid,
+            command: i.command,
+            qemu: i.qemu,
+            selection: i.selection,
+            interval,
+            startedAt,
+            contents,
+            contentBudget: i.contentBudget,
+          });
+        }
+      },
+      onPass: (rec: PassRecord) => {
+        state.an!.add(rec);
+        state.trace?.pass(rec);
+        if (!quiet) {
+          const dt = rec.end - rec.start;
+          console.error(
+            `[${rec.end.toFixed(1).padStart(6)} s] pass ${rec.generation}: ${rec.pages.length.toLocaleString('en')} dirty pages (${formatBytes((rec.pages.length * state.an!.pageSize) / dt)}/s), profiler ${(rec.cpuSeconds / dt).toFixed(2)} core`,
+          );
+        }
+      },
+    });
+  } catch (err) {
+    if (err instanceof ProfileError) {
+      console.error(`xbzrle profile: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    process.removeListener('SIGINT', onSigint);
+  }
+  const p = run.profiler;
+  const regions = p.regions.regions.map((r) => ({ start: r.start, end: r.end, offset: r.offset, path: r.path }));
+  const encodeMicrosPerPage = p.calibrateEncoder();
+  state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions, encodeMicrosPerPage });
+  if (state.trace) console.error(`wrote ${state.trace.path}`);
+  if (run.ended === 'exited') console.error(`xbzrle profile: PID ${pid} exited after ${run.passes} passes; reporting those`);
+  const report = state.an!.report(
+    {
+      source: 'live',
+      pid,
+      command: p.info.command,
+      qemu: p.info.qemu,
+      method: p.info.method,
+      methodReason: p.info.methodReason,
+      pageSize: p.info.pageSize,
+      selection: p.info.selection,
+      ramBytes: p.regions.totalBytes,
+      regions: regions.length,
+      interval,
+      startedAt,
+      ended: run.ended,
+      contentBudget: p.info.contentBudget,
+      encodeMicrosPerPage,
+    },
+    options,
+  );
+  const usage = process.resourceUsage();
+  report.cost = { cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, wallSeconds: process.uptime(), maxRssBytes: usage.maxRSS * 1024 };
+  await emit(report, v);
+  return 0;
+}

@@ -1,0 +1,52 @@
+// profile/errors.ts: the failures an operator can act on, with what to do.
+import * as fs from 'node:fs';
+
+/** Codes of ProfileError. */
+export type ProfileErrorCode = 'ENOPROC' | 'EPERM' | 'ENOTLINUX' | 'ENOREGION' | 'ESOFTDIRTY' | 'ETRACE';
+
+/** A profiling failure with a code and a message that says what to do. */
+export class ProfileError extends Error {
+  constructor(
+    readonly code: ProfileErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProfileError';
+  }
+}
+
+function ptraceScope(): string {
+  try {
+    const v = fs.readFileSync('/proc/sys/kernel/yama/ptrace_scope', 'utf8').trim();
+    return v === '0' ? '' : ` (kernel.yama.ptrace_scope is ${v} here: at 1 only a parent may read a process; set it to 0 with "sysctl kernel.yama.ptrace_scope=0", or run as root)`;
+  } catch {
+    return '';
+  }
+}
+
+/** The error for a process that is not there. */
+export function noProcess(pid: number): ProfileError {
+  return new ProfileError('ENOPROC', `no process with PID ${pid}: it does not exist or has exited`);
+}
+
+/** The error for a /proc file this user may not read or write. */
+export function noPermission(pid: number, file: string): ProfileError {
+  const who = typeof process.getuid === 'function' ? ` (running as uid ${process.getuid()})` : '';
+  return new ProfileError(
+    'EPERM',
+    `permission denied on ${file}${who}: reading another process's memory needs ptrace access to PID ${pid}. ` +
+      `Run as root, or give node CAP_SYS_PTRACE (e.g. "sudo setcap cap_sys_ptrace+ep $(command -v node)"), ` +
+      `or run as the same user as the process where kernel.yama.ptrace_scope allows it${ptraceScope()}.`,
+  );
+}
+
+/**
+ * Turns an fs error on /proc/PID/... into a ProfileError when it means the
+ * process is gone or access is denied; rethrows anything else.
+ */
+export function procError(err: unknown, pid: number, file: string): never {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ESRCH') throw noProcess(pid);
+  if (code === 'EACCES' || code === 'EPERM') throw noPermission(pid, file);
+  throw err;
+}

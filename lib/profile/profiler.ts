@@ -1,0 +1,279 @@
+// profile/profiler.ts: samples a live process, one simulated pre-copy pass
+// per interval: which pages it dirtied, and how each would encode against
+// its previous content.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ContentStore, OUTCOME_UNKNOWN } from './content-store';
+import { ProfileError } from './errors';
+import { RegionSet, looksLikeQemu, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate, type Mapping, type Region } from './maps';
+import { ProcTarget } from './procfs';
+import { ContentTracker, SoftDirtyTracker, softDirtySupport, type DirtyTracker, type TrackingMethod } from './trackers';
+
+/** Options of a Profiler. */
+export interface ProfilerOptions {
+  /** The process to profile. */
+  pid: number;
+  /** Which memory: "START-END" hex ranges, "anon", or pathname matches (default: automatic). */
+  regions?: string[];
+  /** 'auto' (default): soft-dirty when the kernel supports it, else content fingerprints. */
+  method?: 'auto' | TrackingMethod;
+  /** Bytes of page copies kept to classify dirty pages (default: 1% of the profiled memory, at least 4 MiB). */
+  contentBudget?: number;
+  /** Deliver the content of every dirty page in each PassRecord (for traces with contents). */
+  recordContents?: boolean;
+  /** The /proc to read (tests point it at a fake one). */
+  procRoot?: string;
+}
+
+/** One interval: one simulated pre-copy pass. */
+export interface PassRecord {
+  /** 1 for the first interval after the baseline (the bulk pass is generation 0). */
+  generation: number;
+  /** Seconds since the baseline: the interval the pass covers. */
+  start: number;
+  end: number;
+  /** RAM page offsets dirtied in the interval, ascending. */
+  pages: Uint32Array;
+  /** Outcome code per page (content-store.ts: delta length, overflow, first, unknown). */
+  outcomes: Uint16Array;
+  /** The fraction of pages in the content sample during this pass. */
+  costSampleRate: number;
+  /** pages.length x pageSize bytes when recording contents (zeros where unreadable), else null. */
+  contents: Buffer | null;
+  /** Encoder time and encodes in this pass (sampled pages only). */
+  encodeSeconds: number;
+  encodes: number;
+  /** Pages in the RAM-offset space, and resident ones. */
+  totalPages: number;
+  residentPages: number;
+  /** CPU the profiler spent on this interval (user + system). */
+  cpuSeconds: number;
+}
+
+/** What is being profiled and how. */
+export interface ProfileInfo {
+  pid: number;
+  command: string;
+  exe: string | null;
+  qemu: boolean;
+  method: TrackingMethod;
+  /** Why this method (e.g. why soft-dirty is unavailable). */
+  methodReason: string;
+  pageSize: number;
+  /** How the memory was chosen, in words. */
+  selection: string;
+  contentBudget: number;
+}
+
+const MIB = 2 ** 20;
+
+export class Profiler {
+  readonly info: ProfileInfo;
+  readonly regions: RegionSet;
+  private readonly target: ProcTarget;
+  private readonly tracker: DirtyTracker;
+  private readonly store: ContentStore;
+  private readonly choose: (maps: Mapping[]) => Mapping[];
+  private readonly recordContents: boolean;
+  private generation = 0;
+  private t0 = 0;
+  private last = 0;
+
+  constructor(options: ProfilerOptions) {
+    if (process.platform !== 'linux' && !options.procRoot) {
+      throw new ProfileError('ENOTLINUX', `xbzrle profile runs on Linux only (it reads /proc); this is ${process.platform}`);
+    }
+    const procRoot = options.procRoot ?? '/proc';
+    this.target = new ProcTarget(options.pid, procRoot);
+    const maps = this.target.maps();
+    const pageSize = this.target.pageSize();
+    const command = this.target.command();
+    const exe = this.target.exe();
+    const qemu = looksLikeQemu(command, exe);
+    let selection: string;
+    if (options.regions?.length) {
+      const specs = options.regions.map(parseRegionSpec);
+      this.choose = (m) => selectBySpecs(m, specs);
+      selection = `--region ${options.regions.join(', ')}`;
+    } else if (qemu) {
+      const ram = selectQemuRam(maps, this.target.hugetlbfsMounts());
+      this.choose = () => ram;
+      selection = 'QEMU guest RAM: its largest anonymous, memfd and hugetlbfs mappings';
+    } else {
+      this.choose = selectWritablePrivate;
+      selection = 'every writable private mapping (heap, stacks, anonymous memory, data), including ones that appear while profiling';
+    }
+    this.regions = new RegionSet(pageSize);
+    this.regions.cover(this.choose(maps));
+    if (!this.regions.totalPages) {
+      const sample = maps.slice(0, 8).map((m) => `${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.path}`).join('\n  ');
+      throw new ProfileError('ENOREGION', `no memory of PID ${options.pid} matches ${selection}; its first mappings:\n  ${sample}`);
+    }
+
+    const want = options.method ?? 'auto';
+    let method: TrackingMethod = 'content';
+    let methodReason: string;
+    if (want === 'content') {
+      methodReason = 'asked for with --method content';
+    } else {
+      const sd = softDirtySupport(this.target, pageSize, procRoot);
+      if (sd.ok) {
+        method = 'soft-dirty';
+        methodReason = sd.reason;
+      } else if (want === 'soft-dirty') {
+        throw new ProfileError('ESOFTDIRTY', `soft-dirty tracking is unavailable: ${sd.reason}; use --method content (or auto)`);
+      } else {
+        methodReason = `soft-dirty is unavailable: ${sd.reason}`;
+      }
+    }
+    this.target.open();
+    this.tracker = method === 'soft-dirty' ? new SoftDirtyTracker(this.target, pageSize) : new ContentTracker(this.target, pageSize);
+    const budget = options.contentBudget ?? Math.max(4 * MIB, Math.floor(this.regions.totalBytes / 100));
+    this.store = new ContentStore(pageSize, budget);
+    this.store.fit(this.regions.totalPages);
+    this.recordContents = !!options.recordContents;
+    this.info = { pid: options.pid, command, exe, qemu, method, methodReason, pageSize, selection, contentBudget: budget };
+  }
+
+  /** The regions profiled so far (in RAM-offset order). */
+  get regionList(): readonly Region[] {
+    return this.regions.regions;
+  }
+
+  /** The fraction of pages whose contents are sampled now. */
+  get contentRate(): number {
+    return this.store.rate;
+  }
+
+  /** The encoder's time per page on pairs sampled from this run, microseconds (ContentStore.calibrate). */
+  calibrateEncoder(): number | null {
+    return this.store.calibrate();
+  }
+
+  /** Bytes of page copies held. */
+  get contentBytes(): number {
+    return this.store.storedBytes;
+  }
+
+  /** Takes the baseline (the bulk first pass): every page's state, no dirty pages. */
+  start(): void {
+    this.tracker.collect(this.regions.live(this.target.maps()), () => false, () => undefined);
+    this.t0 = performance.now() / 1000;
+    this.last = 0;
+  }
+
+  /** Seconds since the baseline. */
+  elapsed(): number {
+    return performance.now() / 1000 - this.t0;
+  }
+
+  /** Collects one pass: the pages dirtied since the last call. */
+  step(): PassRecord {
+    const cpu0 = process.cpuUsage();
+    const enc0 = this.store.encodeSeconds;
+    const n0 = this.store.encodes;
+    const maps = this.target.maps();
+    // Ranges that appeared since the last pass join now; their first scan is their baseline.
+    if (this.regions.cover(this.choose(maps)).length) this.store.fit(this.regions.totalPages);
+    const rate = this.store.rate;
+    const pages: number[] = [];
+    const outcomes: number[] = [];
+    const contents: Buffer[] = [];
+    const P = this.info.pageSize;
+    const want = this.recordContents ? () => true : (o: number) => this.store.wants(o);
+    const stats = this.tracker.collect(this.regions.live(maps), want, (offset, content) => {
+      pages.push(offset);
+      outcomes.push(this.store.classify(offset, content));
+      if (this.recordContents) contents.push(content ? Buffer.from(content) : Buffer.alloc(P));
+    });
+    const end = this.elapsed();
+    const cpu = process.cpuUsage(cpu0);
+    const rec: PassRecord = {
+      generation: ++this.generation,
+      start: this.last,
+      end,
+      pages: Uint32Array.from(pages),
+      outcomes: Uint16Array.from(outcomes),
+      // A rate that dropped during the pass: the pages classified before the
+      // drop and now outside the sample are dropped from the estimate.
+      costSampleRate: Math.min(rate, this.store.rate),
+      contents: this.recordContents ? Buffer.concat(contents) : null,
+      encodeSeconds: this.store.encodeSeconds - enc0,
+      encodes: this.store.encodes - n0,
+      totalPages: this.regions.totalPages,
+      residentPages: stats.resident,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    };
+    if (this.store.rate < rate) {
+      for (let i = 0; i < rec.pages.length; i++) if (!this.store.wants(rec.pages[i])) rec.outcomes[i] = OUTCOME_UNKNOWN;
+    }
+    this.last = end;
+    return rec;
+  }
+
+  close(): void {
+    this.target.close();
+  }
+}
+
+/** Options of runProfile. */
+export interface RunOptions extends ProfilerOptions {
+  /** Seconds to profile (default 10). */
+  duration?: number;
+  /** Seconds per interval, one pre-copy pass each (default 1). */
+  interval?: number;
+  /** Stops early (the passes so far are kept). */
+  signal?: AbortSignal;
+  /** Called after the baseline, with the profiler. */
+  onStart?: (p: Profiler) => void;
+  /** Called with each pass. */
+  onPass?: (pass: PassRecord, p: Profiler) => void;
+}
+
+/** How a run ended. */
+export type RunEnd = 'duration' | 'exited' | 'aborted';
+
+/**
+ * Profiles a process for `duration` seconds, one pass per `interval`, and
+ * resolves with how it ended. Passes go to onPass as they are taken.
+ */
+export async function runProfile(options: RunOptions): Promise<{ profiler: Profiler; ended: RunEnd; passes: number }> {
+  const duration = options.duration ?? 10;
+  const interval = options.interval ?? 1;
+  if (!(duration > 0)) throw new RangeError(`--duration must be a positive number of seconds, received ${duration}`);
+  if (!(interval > 0) || interval > duration) throw new RangeError(`--interval must be a positive number of seconds up to the duration, received ${interval}`);
+  const p = new Profiler(options);
+  let ended: RunEnd = 'duration';
+  let passes = 0;
+  try {
+    p.start();
+    options.onStart?.(p);
+    const count = Math.max(1, Math.round(duration / interval));
+    for (let k = 1; k <= count; k++) {
+      const wait = k * interval - p.elapsed();
+      if (wait > 0) {
+        try {
+          await sleep(wait * 1000, undefined, { signal: options.signal });
+        } catch {
+          ended = 'aborted';
+        }
+      }
+      if (options.signal?.aborted) ended = 'aborted';
+      let rec: PassRecord;
+      try {
+        rec = p.step();
+      } catch (err) {
+        if (err instanceof ProfileError && err.code === 'ENOPROC') {
+          ended = 'exited';
+          break;
+        }
+        throw err;
+      }
+      passes++;
+      options.onPass?.(rec, p);
+      if (ended === 'aborted') break;
+    }
+  } finally {
+    p.close();
+  }
+  return { profiler: p, ended, passes };
+}
