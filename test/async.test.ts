@@ -16,7 +16,7 @@ import {
   type EncodedPages,
 } from '../lib';
 import { addon } from '../lib/binding';
-import { split } from '../lib/batchAsync';
+import { split } from '../lib/batch-async';
 import { eachKernel } from './helpers/kernels';
 import { pageOf, randomBatch, rng, unpack } from './helpers/batches';
 

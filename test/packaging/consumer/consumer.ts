@@ -22,6 +22,18 @@ import {
   type EncodeOptions,
   type XbzrleReason,
   type NativeStatus,
+  encodePages,
+  decodePages,
+  encodePagesAsync,
+  decodePagesAsync,
+  AbortError,
+  type PagesOptions,
+  type EncodePagesOptions,
+  type DecodePagesOptions,
+  type EncodedPages,
+  type AsyncPagesOptions,
+  type EncodePagesAsyncOptions,
+  type DecodePagesAsyncOptions,
   MemoryBudget,
   PageCache,
   Sender,
@@ -150,6 +162,34 @@ const why: string | null = status.reason;
 const platform: string = status.platform;
 check(status.native === isNative && (binary === null) === (source === 'twin'), 'nativeStatus');
 check(isNative ? why === null : why !== null, 'nativeStatus reason');
+
+// Batches: two pages per call, sync and async, back onto the old pages.
+{
+  const olds = Buffer.alloc(2 * pageSize);
+  const news = Buffer.from(olds);
+  news[10] = 1;
+  news[pageSize + 20] = 2;
+  const common: PagesOptions = { pageSize };
+  const encOptions: EncodePagesOptions = { ...common, limit: pageSize };
+  const enc: EncodedPages = encodePages(olds, news, encOptions);
+  check(enc.lengths[0] === 3 && enc.lengths[1] === 3 && enc.offsets[1] === 3, 'encodePages');
+  const target = Buffer.from(olds);
+  const decOptions: DecodePagesOptions = { pageSize };
+  decodePages(enc.data, enc.offsets, enc.lengths, target, decOptions);
+  check(target.equals(news), 'decodePages');
+  const asyncBase: AsyncPagesOptions = { signal: new AbortController().signal };
+  const encAsync: EncodePagesAsyncOptions = { ...asyncBase, pageSize };
+  const decAsync: DecodePagesAsyncOptions = { ...asyncBase, pageSize };
+  const again = Buffer.from(olds);
+  void encodePagesAsync(olds, news, encAsync)
+    .then((r: EncodedPages) => decodePagesAsync(r.data, r.offsets, r.lengths, again, decAsync))
+    .then(() => check(again.equals(news), 'async batch'));
+  const aborted = new AbortController();
+  aborted.abort();
+  void encodePagesAsync(olds, news, { pageSize, signal: aborted.signal }).catch((e: unknown) =>
+    check(e instanceof AbortError && e.name === 'AbortError', 'abort'),
+  );
+}
 
 // A two-page migration: page cache and budget, sender, records, receiver.
 const policy: CachePolicy = 'qemu';

@@ -1,4 +1,4 @@
-// batchAsync.ts: the batch functions on the libuv thread pool, split across
+// batch-async.ts: the batch functions on the libuv thread pool, split across
 // threads when the batch is large enough to pay for it, cancellable.
 import * as os from 'node:os';
 import { addon, type JobDone, type NativeJob } from './binding';
