@@ -1,6 +1,7 @@
 // constants.ts: the numbers of QEMU's migration stream (format version 3), as
-// observed in streams QEMU writes. Kept here, not shared with lib/record.ts, so
-// the stream reader stands alone.
+// observed in streams QEMU writes. The RAM record flags come from
+// lib/record.ts (the sender's framing), plus the ones only a reader meets.
+import { RecordFlag } from '../record';
 
 /** "QEVM", the first four bytes of every stream. */
 export const STREAM_MAGIC = 0x5145564d;
@@ -23,12 +24,7 @@ export const Section = {
 
 /** Flags in the low bits of a RAM record's address word. */
 export const RamFlag = {
-  ZERO: 0x02,
-  MEM_SIZE: 0x04,
-  PAGE: 0x08,
-  EOS: 0x10,
-  CONTINUE: 0x20,
-  XBZRLE: 0x40,
+  ...RecordFlag, // ZERO, MEM_SIZE, PAGE, EOS, CONTINUE, XBZRLE: one definition, in record.ts
   HOOK: 0x80,
   COMPRESS_PAGE: 0x100,
   MULTIFD_FLUSH: 0x200,
