@@ -11,9 +11,7 @@ out="$root/native/test/out"
 mkdir -p "$out"
 CXX=${CXX:-aarch64-linux-gnu-g++}
 QEMU=${QEMU:-qemu-aarch64}
-core="cpu.cc decode.cc dispatch.cc encode_portable.cc encode_sse2.cc encode_avx2.cc encode_avx512.cc encode_neon.cc"
-srcs=""
-for f in $core; do srcs="$srcs $root/native/$f"; done
+. "$root/native/kernel-sources.sh"
 if [ "${SANITIZE:-1}" = 1 ]; then
   flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 else

@@ -7,9 +7,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/native/test/out"
 mkdir -p "$out"
 CXX=${CXX:-g++}
-core="cpu.cc decode.cc dispatch.cc encode_portable.cc encode_sse2.cc encode_avx2.cc encode_avx512.cc encode_neon.cc"
-srcs=""
-for f in $core; do srcs="$srcs $root/native/$f"; done
+. "$root/native/kernel-sources.sh"
 # No -m/-march flags: the kernels carry their own target attributes, as in
 # the addon. -O1 keeps the sanitizers fast and the SIMD paths intact.
 $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
