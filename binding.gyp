@@ -3,19 +3,8 @@
     {
       "target_name": "xbzrle",
       "sources": [
-        "native/addon.cc",
-        "native/batch.cc",
-        "native/batch_job.cc",
-        "native/cpu.cc",
-        "native/decode.cc",
-        "native/dispatch.cc",
-        "native/encode_avx2.cc",
-        "native/encode_avx512.cc",
-        "native/encode_neon.cc",
-        "native/encode_portable.cc",
-        "native/encode_sse2.cc",
-        "native/page_cache.cc",
-        "native/sender.cc"
+        "native/addon/addon.cc",
+        "<!@(sh -c 'root=. && . native/core/kernel-sources.sh && echo $srcs')"
       ],
       "defines": ["NAPI_VERSION=8"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],

@@ -13,7 +13,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const x = require('..');
-const { addon } = require('../dist/binding');
+const { addon } = require('../dist/backend/binding');
 const { traces, replay } = require('../dist/bench/traces');
 
 const args = process.argv.slice(2);

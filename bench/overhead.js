@@ -5,7 +5,7 @@
 //    does nothing) and of the bare binding call.
 'use strict';
 const x = require('..');
-const { addon } = require('../dist/binding');
+const { addon } = require('../dist/backend/binding');
 
 function median(a) {
   const s = [...a].sort((p, q) => p - q);

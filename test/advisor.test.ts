@@ -2,8 +2,8 @@
 // cases of both policies, spatial sampling against exact simulation,
 // savings, recommendations and their sentences, argument checks.
 import { CacheAdvisor, PAYS_AT, formatBytes, parseBudget, parseBytes } from '../lib';
-import { CacheSim, setSample } from '../lib/cache-sim';
-import { decodePass, storePass } from '../lib/pass-store';
+import { CacheSim, setSample } from '../lib/advisor/cache-sim';
+import { decodePass, storePass } from '../lib/advisor/pass-store';
 import { referenceSim } from './helpers/cache-reference';
 
 const P = 4096;

@@ -15,8 +15,8 @@ import {
   kernel,
   type EncodedPages,
 } from '../lib';
-import { addon } from '../lib/binding';
-import { split } from '../lib/batch-async';
+import { addon } from '../lib/backend/binding';
+import { split } from '../lib/codec/async';
 import { eachKernel } from './helpers/kernels';
 import { pageOf, randomBatch, rng, unpack } from './helpers/batches';
 
@@ -240,7 +240,7 @@ test('aborted and finished jobs release every buffer and free every job', () => 
   const result = child(
     `
     const x = require('.');
-    const { addon } = require('./dist/binding.js');
+    const { addon } = require('./dist/backend/binding.js');
     let made = 0, freed = 0;
     const reg = new FinalizationRegistry(() => freed++);
     const turn = () => new Promise((r) => setImmediate(r));

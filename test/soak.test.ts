@@ -4,7 +4,7 @@ import * as path from 'node:path';
 
 test('quick soak exits 0 and reports its figures', () => {
   const root = path.join(__dirname, '..');
-  const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'scripts/soak.js'), '--quick'], {
+  const r = spawnSync(process.execPath, ['--expose-gc', path.join(root, 'bench/soak.js'), '--quick'], {
     encoding: 'utf8',
     timeout: 30_000,
   });

@@ -37,7 +37,7 @@ const workerSrc = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { createHash } = require('node:crypto');
 const x = require(workerData.root);
-const binding = require(workerData.root + '/dist/binding.js');
+const binding = require(workerData.root + '/dist/backend/binding.js');
 const sha = (b) => createHash('sha256').update(b).digest('hex');
 const { oldPages, newPages, P, N, mine, mode } = workerData;
 const oldB = Buffer.from(oldPages), newB = Buffer.from(newPages);

@@ -1,7 +1,7 @@
 // bench/traces.ts: dirty-page traces of a migration (which pages each
 // pre-copy pass sends again) and the replay that measures a cache policy's
 // hit rate on them. Shared by bench/cache.js and the tests.
-import { PageCache, type CachePolicy } from '../cache';
+import { PageCache, type CachePolicy } from '../migration/cache';
 
 /** Passes after the first (raw) one: page numbers in the order a pass visits them. */
 export interface Trace {

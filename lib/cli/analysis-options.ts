@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import type { AnalysisOptions, ProfileReport } from '../profile/analysis';
 import * as os from 'node:os';
-import { parseBudget, parseFraction } from '../sizes';
+import { parseBudget, parseFraction } from '../util/sizes';
 
 export const ANALYSIS_HELP = `Advice:
   --target RATE        hit rate the cache should reach: 90% (default) or 0.9

@@ -5,7 +5,7 @@ import { ProfileAnalysis } from '../profile/analysis';
 import { ProfileError } from '../profile/errors';
 import { runProfile, type PassRecord, type Profiler } from '../profile/profiler';
 import { TraceWriter, type TraceContents } from '../profile/trace';
-import { formatBytes, parseBytes } from '../sizes';
+import { formatBytes, parseBytes } from '../util/sizes';
 import { ANALYSIS_HELP, ANALYSIS_OPTIONS, analysisOptions, emit } from './analysis-options';
 
 export const PROFILE_HELP = `Usage: xbzrle profile --pid PID [options]

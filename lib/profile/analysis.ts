@@ -1,8 +1,8 @@
 // profile/analysis.ts: turns passes (live or from a trace) into the report:
 // dirty rate, working set, outcome shares, bytes, encoder CPU, the
 // miss-ratio curve and the advice.
-import { CacheAdvisor, type CurvePoint, type Recommendation, type RecommendOptions } from '../advisor';
-import type { CachePolicy } from '../cache-sim';
+import { CacheAdvisor, type CurvePoint, type Recommendation, type RecommendOptions } from '../advisor/advisor';
+import type { CachePolicy } from '../advisor/cache-sim';
 import { grow } from './grow';
 import { hitCost } from './content-store';
 import type { PassRecord } from './profiler';

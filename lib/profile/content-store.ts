@@ -8,10 +8,10 @@
 // The threshold only ever drops (halving, evicting the pages that leave the
 // sample), and each pass records the rate in force, so estimates can weight
 // passes sampled at different rates.
-import { mix32 } from '../cache-sim';
-import { encodeInto } from '../codec';
-import { MAX_PAGE_SIZE } from '../errors';
-import { floorPowerOfTwo } from '../sizes';
+import { mix32 } from '../advisor/cache-sim';
+import { encodeInto } from '../codec/page';
+import { MAX_PAGE_SIZE } from '../util/errors';
+import { floorPowerOfTwo } from '../util/sizes';
 
 /** Outcome codes (u16): 0..pageSize is the delta length (0: unchanged). */
 export const OUTCOME_OVERFLOW = 0xfffe;

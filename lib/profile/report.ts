@@ -1,7 +1,7 @@
 // profile/report.ts: a self-contained HTML page with SVG charts (no script,
 // no network): the miss-ratio curve with the advice marked, the dirty rate
 // over time, and the outcome shares.
-import { formatBytes, formatPercent } from '../sizes';
+import { formatBytes, formatPercent } from '../util/sizes';
 import type { ProfileReport } from './analysis';
 import { methodText, renderSummary } from './summary';
 

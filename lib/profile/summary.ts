@@ -1,5 +1,5 @@
 // profile/summary.ts: the terminal summary of a profile report.
-import { formatBytes, formatPercent } from '../sizes';
+import { formatBytes, formatPercent } from '../util/sizes';
 import type { ProfileReport } from './analysis';
 
 function int(n: number): string {

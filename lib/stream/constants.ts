@@ -1,7 +1,7 @@
 // constants.ts: the numbers of QEMU's migration stream (format version 3), as
 // observed in streams QEMU writes. The RAM record flags come from
-// lib/record.ts (the sender's framing), plus the ones only a reader meets.
-import { RecordFlag } from '../record';
+// lib/migration/record.ts (the sender's framing), plus the ones only a reader meets.
+import { RecordFlag } from '../migration/record';
 
 /** "QEVM", the first four bytes of every stream. */
 export const STREAM_MAGIC = 0x5145564d;

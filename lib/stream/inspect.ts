@@ -1,7 +1,7 @@
 // inspect.ts: inspectStream() reads a migration stream once and reports what it
 // holds: records and bytes per kind, per section part and per pass, XBZRLE's
 // share and saving, pages sent raw again, and errors with their byte offset.
-import { encode } from '../codec';
+import { encode } from '../codec/page';
 import { StreamError } from './errors';
 import type { MigrationEvent, RamBlock } from './events';
 import type { StreamInput } from './input';

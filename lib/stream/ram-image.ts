@@ -1,7 +1,7 @@
 // ram-image.ts: the receiver's view of guest RAM, rebuilt by applying each RAM
 // record in stream order, as the destination QEMU does.
-import { decodeInto } from '../codec';
-import { XbzrleError } from '../errors';
+import { decodeInto } from '../codec/page';
+import { XbzrleError } from '../util/errors';
 import { StreamError } from './errors';
 import type { RamBlock, RamEvent } from './events';
 import type { PageStore } from './page-store';

@@ -1,6 +1,6 @@
 // reencode.ts: checks that a delta QEMU sent is the one our encoder makes for
 // the same page pair, and says why when it is not.
-import { encode } from '../codec';
+import { encode } from '../codec/page';
 
 export interface Reencoded {
   identical: boolean;

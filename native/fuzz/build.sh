@@ -5,14 +5,15 @@
 #   out/replay_NAME    the same checks without libFuzzer (standalone.cc), for
 #                      replaying inputs and the leak check (ASan + UBSan)
 #
-# The core is every native/*.cc except addon.cc (the Node-API glue), so new
-# kernels and core files are fuzzed as soon as they land.
+# The core is native/core/kernel-sources.sh's list, so new kernels and core
+# files are fuzzed as soon as they are listed there.
 # Environment: FUZZ_CXX (default: clang++, else the newest clang++-NN),
 # FUZZ_OPT (default -O2), FUZZ_OUT (default native/fuzz/out).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-native=$(cd "$here/.." && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$root/native/core/kernel-sources.sh"
 out=${FUZZ_OUT:-$here/out}
 
 cxx=${FUZZ_CXX:-}
@@ -30,17 +31,13 @@ fi
 
 opt=${FUZZ_OPT:--O2}
 common=(-std=c++17 "$opt" -g -fno-omit-frame-pointer -Wall -Wextra
-        -fno-sanitize-recover=all -I"$native")
+        -fno-sanitize-recover=all -I"$core_dir")
 fuzz_flags=(-fsanitize=fuzzer,address,undefined)
 cov_flags=(-fsanitize=fuzzer-no-link,address,undefined)
 ignore=(-fsanitize-coverage-ignorelist="$here/coverage-ignore.txt")
 asan_flags=(-fsanitize=address,undefined)
 
-core=()
-for f in "$native"/*.cc; do
-  [ "$(basename "$f")" = addon.cc ] && continue
-  core+=("$f")
-done
+read -r -a core <<<"$srcs"
 
 mkdir -p "$out/obj-fuzz" "$out/obj-asan"
 core_fuzz=()

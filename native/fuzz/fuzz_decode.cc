@@ -7,7 +7,7 @@
 // reference's; a rejected one leaves it byte for byte as it was. The page and
 // the delta sit in exactly-sized heap blocks so AddressSanitizer sees any
 // access outside them.
-#include "../xbzrle.h"
+#include "../core/xbzrle.h"
 #include "common.h"
 #include "reference.h"
 

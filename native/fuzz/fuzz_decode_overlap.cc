@@ -13,7 +13,7 @@
 // page is its first `size` bytes.
 #include <vector>
 
-#include "../xbzrle.h"
+#include "../core/xbzrle.h"
 #include "common.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -20,8 +20,8 @@
 // than the limit, else exactly the reference bytes; decode(encode) gives new.
 #include <vector>
 
-#include "../dispatch.h"
-#include "../xbzrle.h"
+#include "../core/dispatch.h"
+#include "../core/xbzrle.h"
 #include "common.h"
 #include "reference.h"
 

@@ -10,7 +10,7 @@
 
 namespace ref {
 
-// Rejection reasons, numbered as native/xbzrle.h `Reject` (the numbers are
+// Rejection reasons, numbered as native/core/xbzrle.h `Reject` (the numbers are
 // the library's ABI, so the fuzzer also checks the reason the core gives).
 enum Reason : int {
   kOk = 0,

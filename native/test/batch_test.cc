@@ -5,8 +5,8 @@
 //
 //   mkdir -p native/test/out
 //   g++ -std=c++17 -O1 -g -pthread -fsanitize=thread,undefined -Inative
-//       native/test/batch_test.cc native/batch.cc native/batch_job.cc
-//       native/decode.cc native/encode_portable.cc -o native/test/out/batch_test
+//       native/test/batch_test.cc native/core/batch.cc native/core/batch_job.cc
+//       native/core/decode.cc native/core/encode_portable.cc -o native/test/out/batch_test
 //   native/test/out/batch_test
 #include <cstdio>
 #include <cstdlib>

@@ -7,9 +7,8 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/native/test/out"
 mkdir -p "$out"
 CXX=${CXX:-g++}
-srcs=""
-for f in page_cache.cc sender.cc decode.cc encode_portable.cc; do srcs="$srcs $root/native/$f"; done
+. "$root/native/core/kernel-sources.sh"
 $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
   -fsanitize=address,undefined -fno-sanitize-recover=all \
-  -I"$root/native" -o "$out/page_cache_test" "$root/native/test/page_cache_test.cc" $srcs
+  -I"$core_dir" -o "$out/page_cache_test" "$root/native/test/page_cache_test.cc" $srcs
 ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} "$out/page_cache_test"

@@ -11,7 +11,7 @@ out="$root/native/test/out"
 mkdir -p "$out"
 CXX=${CXX:-aarch64-linux-gnu-g++}
 QEMU=${QEMU:-qemu-aarch64}
-. "$root/native/kernel-sources.sh"
+. "$root/native/core/kernel-sources.sh"
 if [ "${SANITIZE:-1}" = 1 ]; then
   flags="-O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all"
 else

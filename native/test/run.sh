@@ -7,7 +7,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 out="$root/native/test/out"
 mkdir -p "$out"
 CXX=${CXX:-g++}
-. "$root/native/kernel-sources.sh"
+. "$root/native/core/kernel-sources.sh"
 # No -m/-march flags: the kernels carry their own target attributes, as in
 # the addon. -O1 keeps the sanitizers fast and the SIMD paths intact.
 $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \

@@ -9,8 +9,8 @@
 // Build with -fsanitize=address,undefined (native/test/run.sh does): pages
 // and outputs sit at the very end of their allocations, so any read past a
 // page or write past `limit` is caught, besides the guard-byte check.
-#include "../dispatch.h"
-#include "../xbzrle.h"
+#include "../core/dispatch.h"
+#include "../core/xbzrle.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -1,5 +1,5 @@
 // helpers/cache-reference.ts: the two cache policies written as literally
-// as their definitions, with no speed tricks, to check lib/cache-sim.ts.
+// as their definitions, with no speed tricks, to check lib/advisor/cache-sim.ts.
 //   qemu: N slots, slot = page & (N - 1); a hit refreshes the age; an insert
 //     is refused when the slot holds a different page with age + 2 > gen.
 //   associative: N slots in sets of min(8, N) ways, set = page & (sets - 1);

@@ -4,7 +4,7 @@
 // and direct calls of the native binding. Each group runs once per kernel and
 // returns rows { kernel, name, want, got }; the test wants got === want.
 import * as x from '../../lib';
-import { addon } from '../../lib/binding';
+import { addon } from '../../lib/backend/binding';
 
 export interface Row {
   kernel: string;

@@ -1,0 +1,230 @@
+// cache-sim.ts: exact simulations of the sender's page cache over a trace of
+// dirty passes (FORMAT.md section 3), one cache size and policy at a time.
+//
+// Both policies index by set = page & (sets - 1), so the sets of a cache are
+// independent of each other. Spatial sampling (SHARDS) therefore samples
+// SETS: a set is simulated when hash(set mod M) is below a threshold, with
+// every page that maps to it, and the counts are scaled. Sampling pages by
+// their own hash and shrinking the cache instead would invent conflicts
+// between neighbouring pages that a direct-mapped cache never has, a bias
+// that contiguous memory (the normal case) makes large. Because the test
+// looks only at set mod M, one pre-filtered sample serves every cache with
+// at least M sets; smaller caches are simulated exactly.
+
+/** 'qemu': direct-mapped with QEMU's age rule; 'associative': 8-way sets. */
+import type { CachePolicy } from '../migration/cache';
+export type { CachePolicy };
+
+/** The policies, in report order. */
+export const POLICIES: readonly CachePolicy[] = ['qemu', 'associative'];
+
+/** Ways per set of the 'associative' policy (fewer when the cache has fewer slots). */
+export const ASSOCIATIVE_WAYS = 8;
+
+/** Which sets a sampled simulation keeps: set mod M must be a sampled unit. */
+export interface SetSample {
+  /** M, a power of two. */
+  readonly units: number;
+  /** rank[u] = index of unit u among the sampled units, or -1. */
+  readonly rank: Int32Array;
+  /** Number of sampled units. */
+  readonly kept: number;
+}
+
+/** Counts from one simulation (over the events it saw: all, or the sample). */
+export interface SimCounts {
+  events: number;
+  hits: number;
+  misses: number;
+  /** Misses whose insert was refused (the slot or set was in recent use). */
+  refused: number;
+  /** Hits whose cost is known (weighted by 1 / cost sample rate), and their bytes. */
+  knownHitWeight: number;
+  knownHitBytes: number;
+}
+
+// A well-mixed 32-bit hash (the murmur3 finaliser), so sampling decisions do
+// not follow the address layout.
+export function mix32(x: number): number {
+  x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
+  x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
+  return (x ^ (x >>> 16)) >>> 0;
+}
+
+/** Builds the set sample: units u in [0, M) with mix32(u ^ seed) < rate * 2^32. */
+export function setSample(units: number, rate: number, seed = 0x5bd1e995): SetSample {
+  const rank = new Int32Array(units).fill(-1);
+  const threshold = rate * 2 ** 32;
+  let kept = 0;
+  for (let u = 0; u < units; u++) if (mix32(u ^ seed) < threshold) rank[u] = kept++;
+  return { units, rank, kept };
+}
+
+/** True when the unit of this page is sampled (the pre-filter). */
+export function inSample(s: SetSample, page: number): boolean {
+  return s.rank[(page >>> 0) & (s.units - 1)] >= 0;
+}
+
+/** Ways actually used by a cache of `slots` slots under `policy`. */
+export function waysOf(policy: CachePolicy, slots: number): number {
+  return policy === 'qemu' ? 1 : Math.min(ASSOCIATIVE_WAYS, slots);
+}
+
+/** Sets of a cache of `slots` slots under `policy`. */
+export function setsOf(policy: CachePolicy, slots: number): number {
+  return slots / waysOf(policy, slots);
+}
+
+/**
+ * One cache being simulated. Feed it the passes in order with runPass; the
+ * generation of the first pass is 1 (the bulk first pass, generation 0,
+ * neither reads nor fills the cache).
+ */
+export class CacheSim implements SimCounts {
+  events = 0;
+  hits = 0;
+  misses = 0;
+  refused = 0;
+  knownHitWeight = 0;
+  knownHitBytes = 0;
+
+  private readonly tags: Float64Array;
+  private readonly ages: Int32Array;
+  private readonly ways: number;
+  private readonly setMask: number;
+  private readonly sample: SetSample | null;
+  private readonly unitShift: number;
+
+  /**
+   * @param policy the replacement policy
+   * @param slots  total page slots, a power of two up to 2^31
+   * @param sample when given, simulate only the sampled sets (the cache must
+   *               have at least `sample.units` sets)
+   */
+  constructor(readonly policy: CachePolicy, readonly slots: number, sample: SetSample | null = null) {
+    this.ways = waysOf(policy, slots);
+    const sets = slots / this.ways;
+    if (sample && sets < sample.units) throw new RangeError(`a sampled cache needs at least ${sample.units} sets, this one has ${sets}`);
+    this.setMask = sets - 1;
+    this.sample = sample;
+    this.unitShift = sample ? Math.log2(sample.units) : 0;
+    const keptSets = sample ? (sets / sample.units) * sample.kept : sets;
+    this.tags = new Float64Array(keptSets * this.ways).fill(-1);
+    this.ages = new Int32Array(keptSets * this.ways);
+  }
+
+  /** Bytes of simulation state. */
+  get stateBytes(): number {
+    return this.tags.byteLength + this.ages.byteLength;
+  }
+
+  /**
+   * Runs one pass: `pages[0..n)` ascending page numbers dirtied in generation
+   * `gen`; knownPages/knownBytes: the ascending subset whose hit cost is known.
+   */
+  runPass(pages: Float64Array, n: number, gen: number, knownPages: Float64Array, knownBytes: Float64Array, weight: number): void {
+    if (this.ways === 1) this.runDirect(pages, n, gen, knownPages, knownBytes, weight);
+    else this.runAssociative(pages, n, gen, knownPages, knownBytes, weight);
+  }
+
+  // Set index in the state arrays, or -1 when the set is not sampled.
+  private index(page: number): number {
+    const set = (page >>> 0) & this.setMask;
+    const s = this.sample;
+    if (!s) return set;
+    const r = s.rank[set & (s.units - 1)];
+    return r < 0 ? -1 : (set >>> this.unitShift) * s.kept + r;
+  }
+
+  private runDirect(pages: Float64Array, n: number, gen: number, kp: Float64Array, kb: Float64Array, weight: number): void {
+    const { tags, ages } = this;
+    const kn = kp.length;
+    let j = 0;
+    let hits = 0;
+    let misses = 0;
+    let refused = 0;
+    let events = 0;
+    for (let i = 0; i < n; i++) {
+      const page = pages[i];
+      const idx = this.index(page);
+      if (idx < 0) continue;
+      events++;
+      if (tags[idx] === page) {
+        // Hit: QEMU refreshes the age so the page is kept.
+        hits++;
+        ages[idx] = gen;
+        if (kn !== 0) {
+          while (j < kn && kp[j] < page) j++;
+          if (j < kn && kp[j] === page) {
+            this.knownHitWeight += weight;
+            this.knownHitBytes += weight * kb[j];
+          }
+        }
+      } else {
+        misses++;
+        // Insert, unless the slot holds another page used in the last two generations.
+        if (tags[idx] >= 0 && ages[idx] + 2 > gen) refused++;
+        else {
+          tags[idx] = page;
+          ages[idx] = gen;
+        }
+      }
+    }
+    this.events += events;
+    this.hits += hits;
+    this.misses += misses;
+    this.refused += refused;
+  }
+
+  private runAssociative(pages: Float64Array, n: number, gen: number, kp: Float64Array, kb: Float64Array, weight: number): void {
+    const { tags, ages, ways } = this;
+    const kn = kp.length;
+    let j = 0;
+    for (let i = 0; i < n; i++) {
+      const page = pages[i];
+      const idx = this.index(page);
+      if (idx < 0) continue;
+      this.events++;
+      const base = idx * ways;
+      let hit = -1;
+      for (let w = base; w < base + ways; w++) {
+        if (tags[w] === page) {
+          hit = w;
+          break;
+        }
+      }
+      if (hit >= 0) {
+        this.hits++;
+        ages[hit] = gen;
+        if (kn !== 0) {
+          while (j < kn && kp[j] < page) j++;
+          if (j < kn && kp[j] === page) {
+            this.knownHitWeight += weight;
+            this.knownHitBytes += weight * kb[j];
+          }
+        }
+        continue;
+      }
+      this.misses++;
+      // An empty way first, else the oldest way not used in the last two
+      // generations (the lowest way on a tie), else refuse.
+      let victim = -1;
+      let oldest = Infinity;
+      for (let w = base; w < base + ways; w++) {
+        if (tags[w] < 0) {
+          victim = w;
+          break;
+        }
+        if (ages[w] + 2 <= gen && ages[w] < oldest) {
+          oldest = ages[w];
+          victim = w;
+        }
+      }
+      if (victim < 0) this.refused++;
+      else {
+        tags[victim] = page;
+        ages[victim] = gen;
+      }
+    }
+  }
+}

@@ -1,0 +1,176 @@
+// binding.ts: loads the addon (a prebuild for this platform, else a local
+// build, through node-gyp-build), or the TypeScript twin when none loads, and
+// records which one serves and why (lib/backend/status.ts reports it).
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import * as twin from '../twin/codec';
+import * as twinBatch from '../twin/batch';
+
+/** What the codec needs from a backend: the native addon or the twin. */
+export interface Backend {
+  encodeInto(oldPage: Uint8Array, newPage: Uint8Array, out: Uint8Array, limit: number): number;
+  decodeInto(delta: Uint8Array, page: Uint8Array): number;
+  /** Encodes lengths.length pages back to back into out; returns the bytes written. */
+  encodePages(
+    oldPages: Uint8Array,
+    newPages: Uint8Array,
+    oldIndexes: Uint32Array | null,
+    indexes: Uint32Array | null,
+    pageSize: number,
+    limit: number,
+    out: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Int32Array,
+  ): number;
+  /** Applies every valid delta; null, or the rejections as [page, packed, ...]. */
+  decodePages(
+    deltas: Uint8Array,
+    offsets: Uint32Array,
+    lengths: Int32Array,
+    pages: Uint8Array,
+    indexes: Uint32Array | null,
+    pageSize: number,
+  ): number[] | null;
+}
+
+/** An async batch running in the addon (an opaque handle for cancelJob). */
+export type NativeJob = { readonly __nativeJob: unique symbol };
+
+/**
+ * Called once when an async batch ends: state 0 with the result (bytes
+ * written, or the rejections), 1 after cancelJob, 2 with an error message.
+ */
+export type JobDone = (state: number, value: unknown) => void;
+
+/** The addon's surface (native/addon/addon.cc). */
+export interface NativeAddon extends Backend {
+  kernels(): string[];
+  kernel(): string;
+  useKernel(name: string): boolean;
+  encodePagesStart(
+    ...args: [...Parameters<Backend['encodePages']>, works: number, chunkPages: number, done: JobDone]
+  ): NativeJob;
+  decodePagesStart(
+    ...args: [...Parameters<Backend['decodePages']>, works: number, chunkPages: number, done: JobDone]
+  ): NativeJob;
+  cancelJob(job: NativeJob): void;
+  /** [jobs still holding their inputs, jobs not yet freed], process-wide. */
+  jobCounts(): [number, number];
+}
+
+export const twinBackend: Backend = {
+  encodeInto: twin.encodeInto,
+  decodeInto: twin.decodeInto,
+  encodePages: twinBatch.encodePages,
+  decodePages: twinBatch.decodePages,
+};
+
+/**
+ * Where the codec comes from: `'prebuild'` (a binary shipped in the package's
+ * prebuilds/), `'local-build'` (compiled on this machine into build/), or
+ * `'twin'` (the TypeScript codec).
+ */
+export type BinarySource = 'prebuild' | 'local-build' | 'twin';
+
+/** The package root: this file sits in dist/backend/ or lib/backend/. */
+const root = path.join(__dirname, '..', '..');
+
+/**
+ * The prebuild tuple node-gyp-build looks for on this machine, e.g.
+ * 'linux-x64-glibc', 'linux-arm64-musl', 'darwin-arm64', 'win32-x64'.
+ * The libc rule is node-gyp-build's: LIBC, else musl when /etc/alpine-release
+ * exists, else glibc.
+ */
+export const platformTag: string = (() => {
+  const base = `${process.platform}-${process.arch}`;
+  if (process.platform !== 'linux') return base;
+  let libc = process.env.LIBC;
+  if (!libc) {
+    try {
+      libc = fs.existsSync('/etc/alpine-release') ? 'musl' : 'glibc';
+    } catch {
+      libc = 'glibc';
+    }
+  }
+  return `${base}-${libc}`;
+})();
+
+/** Which binary loaded, or why the twin serves. */
+export interface LoadInfo {
+  source: BinarySource;
+  /** Absolute path of the loaded .node file; null when the twin serves. */
+  path: string | null;
+  /** Why the twin serves; null when the addon loaded. */
+  reason: string | null;
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0].trim();
+}
+
+/** A binary under .../build/Release or .../build/Debug is a local build. */
+function sourceOf(file: string): BinarySource {
+  const dir = path.basename(path.dirname(file));
+  const up = path.basename(path.dirname(path.dirname(file)));
+  return up === 'build' && (dir === 'Release' || dir === 'Debug') ? 'local-build' : 'prebuild';
+}
+
+function load(): { addon: NativeAddon | null; info: LoadInfo } {
+  const twinInfo = (reason: string) => ({ addon: null, info: { source: 'twin' as const, path: null, reason } });
+  if (process.env.XBZRLE_NO_NATIVE === '1') {
+    return twinInfo('XBZRLE_NO_NATIVE=1 selects the TypeScript twin');
+  }
+  // node-gyp-build's own order: a local build (build/Release, build/Debug),
+  // which exists only when the install script compiled one because no
+  // prebuild loaded (or a developer built it), then prebuilds/<platform>-<arch>.
+  let file: string;
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const gypBuild = require('node-gyp-build') as { resolve(dir: string): string };
+    file = gypBuild.resolve(root);
+  } catch (err) {
+    const msg = firstLine(err);
+    if (/^No native build was found/.test(msg)) {
+      return twinInfo(`no prebuild for ${platformTag} in this package and no local build`);
+    }
+    return twinInfo(`node-gyp-build could not look for the addon (${msg})`);
+  }
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const addon = require(file) as NativeAddon;
+    return { addon, info: { source: sourceOf(file), path: file, reason: null } };
+  } catch (err) {
+    const kind = sourceOf(file) === 'prebuild' ? 'the prebuild' : 'the local build';
+    return twinInfo(`${kind} ${file} failed to load (${firstLine(err)})`);
+  }
+}
+
+const loaded = load();
+
+/** The addon, or null when the twin serves. */
+export const addon: NativeAddon | null = loaded.addon;
+
+/** Which binary loaded, or why the twin serves. */
+export const loadInfo: Readonly<LoadInfo> = Object.freeze(loaded.info);
+
+/** Why the twin runs instead of the addon, or null when the addon loaded. */
+export const fallbackReason: string | null = loaded.info.reason;
+
+// One warning per process, even if two copies of the package load in it (a
+// symbol on globalThis, not module state). Worker threads have their own
+// globals, so a worker that loads the package warns once more.
+const WARNED = Symbol.for('xbzrle.twin-warning');
+if (addon === null && process.env.XBZRLE_NO_NATIVE !== '1') {
+  const g = globalThis as { [WARNED]?: boolean };
+  if (!g[WARNED]) {
+    g[WARNED] = true;
+    process.emitWarning(
+      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, slower). ` +
+        'To get the native addon, allow the install script of xbzrle ' +
+        '(`npm install-scripts approve xbzrle`), then run `npm rebuild xbzrle` ' +
+        '(a compiler is needed only where no prebuild fits: g++ or clang, make, python3). ' +
+        'Set XBZRLE_NO_NATIVE=1 to use the twin without this warning.',
+      { code: 'XBZRLE_NO_NATIVE' },
+    );
+  }
+}

@@ -1,0 +1,484 @@
+// record.ts: RAM records as QEMU's migration stream frames them (FORMAT.md 2):
+// the page header (be64 offset | flags, then u8 length + block name unless
+// CONTINUE), the bodies (ZERO: one fill byte; PAGE: the page; XBZRLE: u8 0x01,
+// be16 length, delta; EOS: nothing), a writer and an incremental reader.
+import { checkAddress, checkWhole, type Address } from '../util/checks';
+import { MAX_PAGE_SIZE, checkBytes } from '../util/errors';
+
+/** RAM_SAVE_FLAG_* bits, ORed into the low bits of the header's offset word. */
+export const RecordFlag = {
+  ZERO: 0x02,
+  MEM_SIZE: 0x04,
+  PAGE: 0x08,
+  EOS: 0x10,
+  CONTINUE: 0x20,
+  XBZRLE: 0x40,
+} as const;
+
+/** The XBZRLE body's encoding flag (ENCODING_FLAG_XBZRLE). */
+export const ENCODING_XBZRLE = 0x01;
+
+/**
+ * Offsets are multiples of 1 KiB (QEMU's smallest target page), so the low
+ * ten bits of the offset word hold the flags.
+ */
+export const FLAG_MASK = 0x3ff;
+
+const KINDS = RecordFlag.ZERO | RecordFlag.MEM_SIZE | RecordFlag.PAGE | RecordFlag.EOS | RecordFlag.XBZRLE;
+const TWO32 = 4294967296;
+
+export type RecordErrorReason =
+  | 'unknown-flags' // no kind, two kinds, or a bit we do not know
+  | 'bad-eos' // an EOS word with an offset or CONTINUE
+  | 'no-block' // CONTINUE before any block was named
+  | 'empty-block-name'
+  | 'bad-encoding-flag' // an XBZRLE body whose first byte is not 0x01
+  | 'length-over-page' // an XBZRLE delta length larger than the page
+  | 'body-short' // fewer delta bytes than the length says
+  | 'body-long' // more delta bytes than the length says
+  | 'mem-size-overrun' // MEM_SIZE blocks add up past the total
+  | 'truncated'; // the stream ended inside a record
+
+const EXPLAIN: Record<RecordErrorReason, string> = {
+  'unknown-flags': 'the header flags name no record type, several, or unknown bits',
+  'bad-eos': 'an end-of-section word carries an offset or other flags',
+  'no-block': 'a record continues a block but no block was named before',
+  'empty-block-name': 'a block name of length 0',
+  'bad-encoding-flag': 'the XBZRLE encoding flag is not 0x01',
+  'length-over-page': 'the XBZRLE delta length is larger than the page',
+  'body-short': 'the XBZRLE body is shorter than its length field says',
+  'body-long': 'the XBZRLE body is longer than its length field says',
+  'mem-size-overrun': 'the RAM block lengths add up past the total size',
+  truncated: 'the stream ends inside a record',
+};
+
+/** A malformed record or stream: reason and byte offset (in the body, or in the stream). */
+export class RecordError extends Error {
+  readonly code = 'ERR_XBZRLE_RECORD';
+  readonly reason: RecordErrorReason;
+  readonly offset: number;
+  /** For a reader: the complete records that came before the bad one in the same push. */
+  records?: RamRecord[];
+
+  constructor(reason: RecordErrorReason, offset: number, detail?: string) {
+    super(`malformed RAM record at byte ${offset}: ${EXPLAIN[reason]}${detail ? ` (${detail})` : ''}`);
+    this.name = 'RecordError';
+    this.reason = reason;
+    this.offset = offset;
+  }
+}
+
+/** The XBZRLE record body for a delta: 0x01, be16 length, delta. */
+export function xbzrleBody(delta: Uint8Array): Buffer {
+  checkBytes(delta, 'delta');
+  if (delta.length > MAX_PAGE_SIZE) {
+    throw new RangeError(`The "delta" argument must be at most ${MAX_PAGE_SIZE} bytes, received ${delta.length}`);
+  }
+  const b = Buffer.allocUnsafe(3 + delta.length);
+  b[0] = ENCODING_XBZRLE;
+  b.writeUInt16BE(delta.length, 1);
+  b.set(delta, 3);
+  return b;
+}
+
+/**
+ * Checks an XBZRLE body's envelope for a page of `pageSize` bytes and returns
+ * the delta length; RecordError (offset in the body) otherwise.
+ */
+export function checkXbzrleBody(body: Uint8Array, pageSize: number): number {
+  if (body.length < 1) throw new RecordError('body-short', 0, 'no encoding flag');
+  if (body[0] !== ENCODING_XBZRLE) throw new RecordError('bad-encoding-flag', 0, `0x${hex(body[0])}`);
+  if (body.length < 3) throw new RecordError('body-short', body.length, 'no length field');
+  const len = (body[1] << 8) | body[2];
+  if (len > pageSize) throw new RecordError('length-over-page', 1, `${len} > ${pageSize}`);
+  if (body.length - 3 < len) throw new RecordError('body-short', body.length, `${body.length - 3} of ${len} bytes`);
+  if (body.length - 3 > len) throw new RecordError('body-long', 3 + len, `${body.length - 3} bytes for ${len}`);
+  return len;
+}
+
+function hex(v: number): string {
+  return v.toString(16).padStart(2, '0');
+}
+
+/** The offset word's halves; RangeError unless the offset is a multiple of 1 KiB. */
+function split(offset: Address, name: string): [number, number] {
+  checkAddress(offset, name);
+  const hi = typeof offset === 'number' ? Math.floor(offset / TWO32) : Number(offset >> 32n);
+  const lo = typeof offset === 'number' ? offset >>> 0 : Number(offset & 0xffff_ffffn);
+  if (lo & FLAG_MASK) {
+    throw new RangeError(`The "${name}" argument must be a multiple of 1024 (the flags use the low bits), received ${offset}`);
+  }
+  return [hi, lo];
+}
+
+function joinAddress(hi: number, lo: number): Address {
+  return hi < 0x200000 ? hi * TWO32 + lo : (BigInt(hi) << 32n) | BigInt(lo);
+}
+
+function checkBlock(block: unknown): Buffer {
+  if (typeof block !== 'string') {
+    throw new TypeError(`The "block" argument must be a string, received ${block === null ? 'null' : typeof block}`);
+  }
+  const b = Buffer.from(block, 'utf8');
+  if (b.length < 1 || b.length > 255) {
+    throw new RangeError(`The "block" argument must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
+  }
+  return b;
+}
+
+/**
+ * The page header of a record: be64 (offset | flags), then, unless flags has
+ * CONTINUE, u8 length and the block name.
+ */
+export function pageHeader(offset: Address, flags: number, block?: string): Buffer {
+  checkWhole(flags, 'flags', 0, FLAG_MASK);
+  const [hi, lo] = split(offset, 'offset');
+  const name = flags & RecordFlag.CONTINUE ? null : checkBlock(block);
+  const h = Buffer.allocUnsafe(name ? 9 + name.length : 8);
+  h.writeUInt32BE(hi, 0);
+  h.writeUInt32BE((lo | flags) >>> 0, 4);
+  if (name) {
+    h[8] = name.length;
+    name.copy(h, 9);
+  }
+  return h;
+}
+
+export interface RecordWriterOptions {
+  /** Default 4096; PAGE bodies must be this long, XBZRLE lengths at most this. */
+  pageSize?: number;
+}
+
+/**
+ * Appends records to one growing buffer, naming a block only when it differs
+ * from the previous record's (CONTINUE otherwise), as QEMU does.
+ */
+export class RecordWriter {
+  readonly pageSize: number;
+  #buf: Buffer = Buffer.allocUnsafe(1 << 16);
+  #len = 0;
+  #last: string | null = null;
+
+  constructor(options: RecordWriterOptions = {}) {
+    const pageSize = options.pageSize ?? 4096;
+    checkWhole(pageSize, 'pageSize', 1, MAX_PAGE_SIZE, 'option');
+    this.pageSize = pageSize;
+  }
+
+  /** The block the last page record named or continued, or null. */
+  get lastBlock(): string | null {
+    return this.#last;
+  }
+
+  /** Whether a record for `block` written next would use CONTINUE. */
+  continues(block: string): boolean {
+    return this.#last === block;
+  }
+
+  /** Bytes written since the last take(). */
+  get length(): number {
+    return this.#len;
+  }
+
+  // Reserves n bytes and returns where they start; read this.#buf after
+  // calling it, since it may move the buffer.
+  #room(n: number): number {
+    if (this.#len + n > this.#buf.length) {
+      let cap = this.#buf.length * 2;
+      while (cap < this.#len + n) cap *= 2;
+      const b = Buffer.allocUnsafe(cap);
+      this.#buf.copy(b, 0, 0, this.#len);
+      this.#buf = b;
+    }
+    const at = this.#len;
+    this.#len += n;
+    return at;
+  }
+
+  #header(offset: Address, kind: number, block: string): void {
+    const cont = this.#last === block;
+    const h = pageHeader(offset, kind | (cont ? RecordFlag.CONTINUE : 0), cont ? undefined : block);
+    const at = this.#room(h.length);
+    h.copy(this.#buf, at);
+    this.#last = block;
+  }
+
+  /** A ZERO record: the page is all `fill` bytes (QEMU sends 0). */
+  zero(offset: Address, block: string, fill = 0): this {
+    checkWhole(fill, 'fill', 0, 255);
+    checkBlock(block);
+    this.#header(offset, RecordFlag.ZERO, block);
+    const at = this.#room(1);
+    this.#buf[at] = fill;
+    return this;
+  }
+
+  /** A PAGE record: the page's bytes. */
+  page(offset: Address, block: string, data: Uint8Array): this {
+    checkBytes(data, 'data');
+    if (data.length !== this.pageSize) {
+      throw new RangeError(`The "data" argument must be ${this.pageSize} bytes long, received ${data.length} bytes`);
+    }
+    checkBlock(block);
+    this.#header(offset, RecordFlag.PAGE, block);
+    const at = this.#room(data.length);
+    this.#buf.set(data, at);
+    return this;
+  }
+
+  /** An XBZRLE record from its body (0x01, be16 length, delta), as Sender.sendPage returns it. */
+  xbzrle(offset: Address, block: string, body: Uint8Array): this {
+    checkBytes(body, 'body');
+    checkXbzrleBody(body, this.pageSize);
+    checkBlock(block);
+    this.#header(offset, RecordFlag.XBZRLE, block);
+    const at = this.#room(body.length);
+    this.#buf.set(body, at);
+    return this;
+  }
+
+  /** The end-of-section word. */
+  eos(): this {
+    const at = this.#room(8);
+    this.#buf.writeUInt32BE(0, at);
+    this.#buf.writeUInt32BE(RecordFlag.EOS, at + 4);
+    return this;
+  }
+
+  /**
+   * The RAM section's opening record: be64 (total bytes | MEM_SIZE), then per
+   * block u8 length, name, be64 length (the basic form, without the extras
+   * that some migration capabilities add).
+   */
+  memSize(blocks: { name: string; length: Address }[]): this {
+    if (!Array.isArray(blocks)) throw new TypeError('The "blocks" argument must be an array');
+    let total = 0n;
+    const names = blocks.map((b, i) => {
+      checkAddress(b?.length, `blocks[${i}].length`);
+      total += BigInt(b.length);
+      return checkBlock(b.name);
+    });
+    if (total > 0xffff_ffff_ffff_ffffn) throw new RangeError('The blocks add up past 2^64 bytes');
+    const [hi, lo] = split(total <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(total) : total, 'total');
+    let at = this.#room(8);
+    this.#buf.writeUInt32BE(hi, at);
+    this.#buf.writeUInt32BE((lo | RecordFlag.MEM_SIZE) >>> 0, at + 4);
+    blocks.forEach((b, i) => {
+      at = this.#room(1 + names[i].length + 8);
+      this.#buf[at] = names[i].length;
+      names[i].copy(this.#buf, at + 1);
+      this.#buf.writeBigUInt64BE(BigInt(b.length), at + 1 + names[i].length);
+    });
+    return this;
+  }
+
+  /**
+   * Records already framed for `block` (Sender.sendPages output, made with
+   * `continued: writer.continues(block)`).
+   */
+  framed(bytes: Uint8Array, block: string): this {
+    checkBytes(bytes, 'bytes');
+    checkBlock(block);
+    if (bytes.length === 0) return this;
+    const at = this.#room(bytes.length);
+    this.#buf.set(bytes, at);
+    this.#last = block;
+    return this;
+  }
+
+  /** Everything written since the last take(); the writer starts empty again. */
+  take(): Buffer {
+    const out = this.#buf.subarray(0, this.#len);
+    this.#buf = Buffer.allocUnsafe(1 << 16);
+    this.#len = 0;
+    return out;
+  }
+}
+
+export type RecordType = 'zero' | 'page' | 'xbzrle' | 'eos' | 'mem-size';
+
+export interface RamRecord {
+  type: RecordType;
+  /** The flag bits of the header word. */
+  flags: number;
+  /** The page's offset in its block (for 'mem-size': the total RAM bytes). */
+  offset: Address;
+  /** The block: named in this record, or the one it continues. */
+  block?: string;
+  /** ZERO: 1 byte; PAGE: the page; XBZRLE: 0x01, be16 length, delta. */
+  body?: Buffer;
+  /** ZERO: the fill byte. */
+  fill?: number;
+  /** XBZRLE: the delta (a view into body). */
+  delta?: Buffer;
+  /** MEM_SIZE: the RAM blocks. */
+  blocks?: { name: string; length: Address }[];
+  /** Stream offset of the record's first byte. */
+  at: number;
+  /** Bytes of the whole record, header included. */
+  length: number;
+}
+
+export interface RecordReaderOptions {
+  /** Default 4096: the length of PAGE bodies and the bound on XBZRLE lengths. */
+  pageSize?: number;
+}
+
+const NEED_MORE = -1;
+
+/**
+ * Reads records from a stream pushed in chunks of any size. push() returns
+ * the records completed by the chunk and keeps the bytes of an incomplete one
+ * (a copy) for the next push; it never reads past what it was given. A body
+ * that lies inside one pushed chunk is a view of that chunk (no copy): copy it
+ * before reusing the chunk's memory. Garbage throws a RecordError with the
+ * stream offset; the reader then stays failed.
+ */
+export class RecordReader {
+  readonly pageSize: number;
+  #parts: Buffer[] = [];
+  #pending = 0;
+  #need = 8; // bytes the next record needs at least
+  #base = 0; // stream offset of the first pending byte
+  #last: string | null = null;
+  #failed: RecordError | null = null;
+  // Scratch for one parse: the bytes a partial record still needs.
+  #short = 0;
+
+  constructor(options: RecordReaderOptions = {}) {
+    const pageSize = options.pageSize ?? 4096;
+    checkWhole(pageSize, 'pageSize', 1, MAX_PAGE_SIZE, 'option');
+    this.pageSize = pageSize;
+  }
+
+  /** Stream bytes consumed by complete records. */
+  get offset(): number {
+    return this.#base;
+  }
+
+  /** Bytes held of an incomplete record. */
+  get pending(): number {
+    return this.#pending;
+  }
+
+  push(chunk: Uint8Array): RamRecord[] {
+    if (this.#failed) throw this.#failed;
+    checkBytes(chunk, 'chunk');
+    if (chunk.length === 0) return [];
+    this.#parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
+    this.#pending += chunk.length;
+    if (this.#pending < this.#need) return [];
+    const buf = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#pending);
+    const out: RamRecord[] = [];
+    let pos = 0;
+    try {
+      while (pos < buf.length) {
+        const r = this.#parse(buf, pos);
+        if (r === NEED_MORE) break;
+        out.push(r);
+        pos += r.length;
+      }
+    } catch (e) {
+      if (e instanceof RecordError) {
+        e.records = out;
+        this.#failed = e;
+      }
+      throw e;
+    }
+    this.#need = pos < buf.length ? this.#short : 8;
+    this.#base += pos;
+    this.#pending = buf.length - pos;
+    this.#parts = this.#pending ? [Buffer.from(buf.subarray(pos))] : [];
+    return out;
+  }
+
+  /** Throws RecordError('truncated') when the stream ended inside a record. */
+  end(): void {
+    if (this.#failed) throw this.#failed;
+    if (this.#pending) {
+      this.#failed = new RecordError('truncated', this.#base, `${this.#pending} bytes of an incomplete record`);
+      throw this.#failed;
+    }
+  }
+
+  #fail(reason: RecordErrorReason, at: number, detail?: string): never {
+    throw new RecordError(reason, this.#base + at, detail);
+  }
+
+  /** One record at pos, or NEED_MORE with #short set to the bytes it needs from pos. */
+  #parse(buf: Buffer, pos: number): RamRecord | typeof NEED_MORE {
+    const avail = buf.length - pos;
+    const more = (n: number): typeof NEED_MORE => {
+      this.#short = n;
+      return NEED_MORE;
+    };
+    if (avail < 8) return more(8);
+    const hi = buf.readUInt32BE(pos);
+    const word = buf.readUInt32BE(pos + 4);
+    const flags = word & FLAG_MASK;
+    const offset = joinAddress(hi, (word - flags) >>> 0);
+    const kind = flags & ~RecordFlag.CONTINUE;
+    const at = this.#base + pos;
+    if (flags & ~(KINDS | RecordFlag.CONTINUE) || kind === 0 || kind & (kind - 1)) {
+      this.#fail('unknown-flags', pos, `flags 0x${flags.toString(16)}`);
+    }
+    if (kind === RecordFlag.EOS) {
+      if (flags !== RecordFlag.EOS || hi !== 0 || word !== flags) this.#fail('bad-eos', pos);
+      return { type: 'eos', flags, offset: 0, at, length: 8 };
+    }
+    if (kind === RecordFlag.MEM_SIZE) {
+      if (flags & RecordFlag.CONTINUE) this.#fail('unknown-flags', pos, 'MEM_SIZE with CONTINUE');
+      const total = BigInt(offset);
+      const blocks: { name: string; length: Address }[] = [];
+      let sum = 0n;
+      let p = 8;
+      while (sum < total) {
+        if (avail < p + 1) return more(p + 1);
+        const n = buf[pos + p];
+        if (n === 0) this.#fail('empty-block-name', pos + p);
+        if (avail < p + 1 + n + 8) return more(p + 1 + n + 8);
+        const name = buf.toString('utf8', pos + p + 1, pos + p + 1 + n);
+        const len = buf.readBigUInt64BE(pos + p + 1 + n);
+        sum += len;
+        if (sum > total) this.#fail('mem-size-overrun', pos + p, `block ${name}`);
+        blocks.push({ name, length: len <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(len) : len });
+        p += 1 + n + 8;
+      }
+      return { type: 'mem-size', flags, offset, blocks, at, length: p };
+    }
+    let p = 8;
+    let block: string;
+    if (flags & RecordFlag.CONTINUE) {
+      if (this.#last === null) this.#fail('no-block', pos);
+      block = this.#last;
+    } else {
+      if (avail < 9) return more(9);
+      const n = buf[pos + 8];
+      if (n === 0) this.#fail('empty-block-name', pos + 8);
+      if (avail < 9 + n) return more(9 + n);
+      block = buf.toString('utf8', pos + 9, pos + 9 + n);
+      p = 9 + n;
+    }
+    let rec: RamRecord;
+    if (kind === RecordFlag.ZERO) {
+      if (avail < p + 1) return more(p + 1);
+      const body = buf.subarray(pos + p, pos + p + 1);
+      rec = { type: 'zero', flags, offset, block, body, fill: body[0], at, length: p + 1 };
+    } else if (kind === RecordFlag.PAGE) {
+      const P = this.pageSize;
+      if (avail < p + P) return more(p + P);
+      rec = { type: 'page', flags, offset, block, body: buf.subarray(pos + p, pos + p + P), at, length: p + P };
+    } else {
+      if (avail < p + 1) return more(p + 1);
+      if (buf[pos + p] !== ENCODING_XBZRLE) this.#fail('bad-encoding-flag', pos + p, `0x${hex(buf[pos + p])}`);
+      if (avail < p + 3) return more(p + 3);
+      const len = buf.readUInt16BE(pos + p + 1);
+      if (len > this.pageSize) this.#fail('length-over-page', pos + p + 1, `${len} > ${this.pageSize}`);
+      if (avail < p + 3 + len) return more(p + 3 + len);
+      const body = buf.subarray(pos + p, pos + p + 3 + len);
+      rec = { type: 'xbzrle', flags, offset, block, body, delta: body.subarray(3), at, length: p + 3 + len };
+    }
+    this.#last = block;
+    return rec;
+  }
+}

@@ -1,0 +1,59 @@
+// lib/twin/batch.ts: the twin's batch loops, the same contract as
+// native/core/batch.cc (lib/codec/batch.ts has already checked every argument).
+import { decodeInto, encodeInto } from './codec';
+
+// Buffer's compare reads any Uint8Array and takes ranges, so equal pages are
+// found at memcmp speed without making views, as the native loop does.
+const compare = Buffer.prototype.compare;
+
+/** Encodes lengths.length pages back to back into out; returns the bytes written. */
+export function encodePages(
+  oldPages: Uint8Array,
+  newPages: Uint8Array,
+  oldIndexes: Uint32Array | null,
+  indexes: Uint32Array | null,
+  pageSize: number,
+  limit: number,
+  out: Uint8Array,
+  offsets: Uint32Array,
+  lengths: Int32Array,
+): number {
+  let o = 0;
+  for (let k = 0; k < lengths.length; k++) {
+    const a = (oldIndexes ? oldIndexes[k] : k) * pageSize;
+    const b = (indexes ? indexes[k] : k) * pageSize;
+    let n = 0;
+    if (compare.call(newPages, oldPages, a, a + pageSize, b, b + pageSize) !== 0) {
+      n = encodeInto(
+        oldPages.subarray(a, a + pageSize),
+        newPages.subarray(b, b + pageSize),
+        out.subarray(o, o + limit),
+        limit,
+      );
+    }
+    offsets[k] = o;
+    lengths[k] = n;
+    if (n > 0) o += n;
+  }
+  return o;
+}
+
+/** Applies every valid delta; null, or the rejections as [page, packed, ...]. */
+export function decodePages(
+  deltas: Uint8Array,
+  offsets: Uint32Array,
+  lengths: Int32Array,
+  pages: Uint8Array,
+  indexes: Uint32Array | null,
+  pageSize: number,
+): number[] | null {
+  let fails: number[] | null = null;
+  for (let k = 0; k < lengths.length; k++) {
+    const len = lengths[k];
+    if (len <= 0) continue; // -1: sent raw, 0: unchanged
+    const at = (indexes ? indexes[k] : k) * pageSize;
+    const r = decodeInto(deltas.subarray(offsets[k], offsets[k] + len), pages.subarray(at, at + pageSize));
+    if (r < 0) (fails ??= []).push(k, r);
+  }
+  return fails;
+}

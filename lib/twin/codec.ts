@@ -1,0 +1,147 @@
+// lib/twin/codec.ts: the pure-TypeScript twin of the native core. Same
+// contract, same bytes (FORMAT.md 1); it serves where no addon loads.
+import { packRejection } from '../util/errors';
+
+const TRUNCATED = 1;
+const ULEB_TOO_LONG = 2;
+const EMPTY_ZERO_RUN = 3;
+const EMPTY_DATA_RUN = 4;
+const PAST_PAGE = 5;
+const PAST_INPUT = 6;
+
+function ulebSize(v: number): number {
+  return v < 128 ? 1 : v < 16384 ? 2 : 3;
+}
+
+function ulebPut(out: Uint8Array, o: number, v: number): number {
+  if (v < 128) {
+    out[o] = v;
+    return o + 1;
+  }
+  out[o] = (v & 0x7f) | 0x80;
+  out[o + 1] = v >>> 7;
+  return o + 2;
+}
+
+/**
+ * Writes the canonical delta of newp against oldp into out, never past
+ * `limit` bytes. Returns its length, 0 when unchanged, -1 on overflow.
+ * The caller guarantees equal lengths and limit <= min(page, out) length.
+ */
+export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, limit: number): number {
+  const size = newp.length;
+  // Unchanged stretches dominate: when both pages sit at 4-byte-aligned
+  // offsets, skip them a 32-bit word at a time (a ~4x faster scan in V8).
+  const words = ((oldp.byteOffset | newp.byteOffset) & 3) === 0 && size >= 64 ? size >> 2 : 0;
+  const ow = words ? new Int32Array(oldp.buffer, oldp.byteOffset, words) : null;
+  const nw = words ? new Int32Array(newp.buffer, newp.byteOffset, words) : null;
+  let i = 0;
+  let o = 0;
+  for (;;) {
+    const zStart = i;
+    if (ow !== null && nw !== null) {
+      while (i < size && (i & 3) !== 0 && oldp[i] === newp[i]) i++;
+      if ((i & 3) === 0) {
+        let w = i >> 2;
+        while (w < words && ow[w] === nw[w]) w++;
+        i = w << 2;
+      }
+    }
+    while (i < size && oldp[i] === newp[i]) i++;
+    if (i === size) return o; // no trailing zero run
+    const z = i - zStart;
+    const zs = ulebSize(z);
+    const room = limit - o;
+    if (room < zs + 2) return -1;
+    // Scan no further than the limit allows, so hopeless pages stop early.
+    const cap = room - zs - 1;
+    const end = Math.min(size, i + cap + 1);
+    const nStart = i;
+    while (i < end && oldp[i] !== newp[i]) i++;
+    const n = i - nStart;
+    if (n > cap || zs + ulebSize(n) + n > room) return -1;
+    o = ulebPut(out, o, z);
+    o = ulebPut(out, o, n);
+    if (n < 32) for (let k = nStart; k < i; k++) out[o++] = newp[k];
+    else {
+      out.set(newp.subarray(nStart, i), o); // a view per run only pays for long runs
+      o += n;
+    }
+  }
+}
+
+/** Validates without writing: the bytes covered, or a packed rejection. */
+export function decodeCheck(d: Uint8Array, size: number): number {
+  const s = d.length;
+  let i = 0;
+  let pos = 0;
+  while (i < s) {
+    if (s - i < 2) return packRejection(TRUNCATED, i);
+    let b0 = d[i];
+    let z = b0;
+    let k = 1;
+    if (b0 >= 0x80) {
+      if (d[i + 1] >= 0x80) return packRejection(ULEB_TOO_LONG, i);
+      z = (b0 & 0x7f) | (d[i + 1] << 7);
+      k = 2;
+    }
+    if (i !== 0 && z === 0) return packRejection(EMPTY_ZERO_RUN, i);
+    if (z > size - pos) return packRejection(PAST_PAGE, i);
+    i += k;
+    pos += z;
+    if (s - i < 2) return packRejection(TRUNCATED, i);
+    b0 = d[i];
+    let n = b0;
+    k = 1;
+    if (b0 >= 0x80) {
+      if (d[i + 1] >= 0x80) return packRejection(ULEB_TOO_LONG, i);
+      n = (b0 & 0x7f) | (d[i + 1] << 7);
+      k = 2;
+    }
+    if (n === 0) return packRejection(EMPTY_DATA_RUN, i);
+    if (n > size - pos) return packRejection(PAST_PAGE, i);
+    if (n > s - i - k) return packRejection(PAST_INPUT, i);
+    i += k + n;
+    pos += n;
+  }
+  return pos;
+}
+
+/** Applies d to page in place after validating it: covered bytes or a packed rejection. */
+export function decodeInto(d: Uint8Array, page: Uint8Array): number {
+  const covered = decodeCheck(d, page.length);
+  if (covered < 0) return covered;
+  // The apply pass checks every bound again, as native/core/decode.cc does: d may
+  // be shared memory another thread rewrites after the check, and then this
+  // must stop (whatever was read is applied), not loop or throw.
+  const s = d.length;
+  const size = page.length;
+  let i = 0;
+  let pos = 0;
+  while (s - i >= 2) {
+    let b = d[i];
+    let z = b;
+    if (b >= 0x80) {
+      if (d[i + 1] >= 0x80) break;
+      z = (b & 0x7f) | (d[++i] << 7);
+    }
+    i++;
+    if (z > size - pos || s - i < 2) break;
+    pos += z;
+    b = d[i];
+    let n = b;
+    if (b >= 0x80) {
+      if (d[i + 1] >= 0x80) break;
+      n = (b & 0x7f) | (d[++i] << 7);
+    }
+    i++;
+    if (n === 0 || n > size - pos || n > s - i) break;
+    if (n < 32) for (let k = 0; k < n; k++) page[pos++] = d[i++];
+    else {
+      page.set(d.subarray(i, i + n), pos); // a view per run only pays for long runs
+      i += n;
+      pos += n;
+    }
+  }
+  return covered;
+}
