@@ -6,6 +6,7 @@ import { infoCommand, INFO_HELP } from './info';
 import { inspectCommand, INSPECT_HELP, INSPECT_OPTIONS } from './inspect';
 import { profileCommand, PROFILE_HELP, PROFILE_OPTIONS } from './profile';
 import { adviseCommand, ADVISE_HELP, ADVISE_OPTIONS } from './advise';
+import { governCommand, GOVERN_HELP, GOVERN_OPTIONS } from './govern';
 
 export class UsageError extends Error {}
 
@@ -17,6 +18,7 @@ Commands:
   inspect   read a QEMU migration stream: records, passes, XBZRLE, RAM
   profile   watch a live process's dirty pages and advise an XBZRLE cache size (Linux)
   advise    the same report and advice from a trace recorded by "profile --record"
+  govern    run QEMU migrations with XBZRLE sized under one host memory budget (QMP)
 
 Run "xbzrle <command> --help" for the options of a command.`;
 
@@ -33,6 +35,7 @@ const COMMANDS: Record<string, Command> = {
   inspect: { help: INSPECT_HELP, options: INSPECT_OPTIONS, allowPositionals: true, run: inspectCommand },
   profile: { help: PROFILE_HELP, options: PROFILE_OPTIONS, run: profileCommand },
   advise: { help: ADVISE_HELP, options: ADVISE_OPTIONS, allowPositionals: true, run: adviseCommand },
+  govern: { help: GOVERN_HELP, options: GOVERN_OPTIONS, allowPositionals: true, run: governCommand },
 };
 
 /** Runs the CLI; resolves to the exit code. */
