@@ -212,7 +212,8 @@ describeHere('the packed package', () => {
       /^bin\/xbzrle\.js$/,
       /^binding\.gyp$/,
       /^dist\/([a-z0-9_-]+\/)*[a-z0-9_-]+\.(js|mjs|d\.ts|d\.mts)$/,
-      /^native\/[a-z0-9_]+\.(cc|h)$/,
+      /^native\/(core|addon)\/([a-z0-9_]+\/)?[a-z0-9_]+\.(cc|h)$/,
+      /^native\/core\/kernel-sources\.sh$/,
       /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/xbzrle(\.[a-z0-9]+)*\.node$/,
     ];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
