@@ -32,5 +32,8 @@ export function infoCommand(values: Record<string, unknown>): number {
   console.log(`target:  ${info.wants}`);
   console.log(`kernel:  ${info.kernel}`);
   console.log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
+  if (!info.native) {
+    console.log('NOTE:    no native addon: every codec call, and `xbzrle bench`, runs the TypeScript twin');
+  }
   return 0;
 }
