@@ -165,10 +165,9 @@ if (addon === null && process.env.XBZRLE_NO_NATIVE !== '1') {
   if (!g[WARNED]) {
     g[WARNED] = true;
     process.emitWarning(
-      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, slower). ` +
-        'To get the native addon, allow the install script of xbzrle ' +
-        '(`npm install-scripts approve xbzrle`), then run `npm rebuild xbzrle` ' +
-        '(a compiler is needed only where no prebuild fits: g++ or clang, make, python3). ' +
+      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, 5-60x slower). ` +
+        `To build the native addon here: cd ${JSON.stringify(root)} && npx --yes node-gyp@11 rebuild ` +
+        '(needs python3, make and a C++17 compiler; the package runs no install script). ' +
         'Set XBZRLE_NO_NATIVE=1 to use the twin without this warning.',
       { code: 'XBZRLE_NO_NATIVE' },
     );

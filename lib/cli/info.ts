@@ -41,5 +41,8 @@ export function infoCommand(values: Record<string, unknown>): number {
   log(`target:  ${info.wants}`);
   log(`kernel:  ${info.kernel}`);
   log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
+  if (!info.native) {
+    log('NOTE:    no native addon: every codec call, and `xbzrle bench`, runs the TypeScript twin');
+  }
   return 0;
 }
