@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { kernels } from '../lib';
+import { kernels, nativeStatus } from '../lib';
 
 const root = path.join(__dirname, '..');
 const bin = path.join(root, 'bin', 'xbzrle.js');
@@ -109,7 +109,7 @@ describe('xbzrle info', () => {
     const r = cli(['info', '--json']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j).toMatchObject({ native: true, source: "local-build", kernels: kernels(), kernel: kernels()[0] });
+    expect(j).toMatchObject({ native: true, source: nativeStatus().source, kernels: kernels(), kernel: kernels()[0] });
     const twin = JSON.parse(cli(['info', '--json'], { XBZRLE_NO_NATIVE: '1' }).out);
     expect(twin).toMatchObject({ native: false, kernel: 'js', reason: expect.stringMatching(/XBZRLE_NO_NATIVE/) });
     expect(cli(['info']).out).toMatch(/kernels: .*js/);

@@ -5,7 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { parseBudget, parseBytes, parseFraction } from '../util/sizes';
+import { formatBytes, parseBudget, parseBytes, parseFraction } from '../util/sizes';
 
 /** Exit statuses of every command. */
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -73,20 +73,22 @@ export function parseNumber(text: unknown, name: string, r: Range & { above?: nu
 /** Bytes as operators write them ("512M", "2GiB", "1048576"), in [min, max]. */
 export function parseSize(text: unknown, name: string, r: Range = {}): number {
   const v = asUsage(() => parseBytes(String(text), name));
-  if (!Number.isSafeInteger(v)) throw usage(`${name} is too large, received ${show(text)}`);
+  if (!Number.isSafeInteger(v)) throw usage(`${name} is too large${r.max !== undefined ? ` (at most ${formatBytes(r.max)})` : ''}, received ${show(text)}`);
   return withinBytes(v, name, text, r);
 }
 
 /** A memory budget: bytes, or a percentage of `hostMemory` ("10%"), in [min, max]. */
 export function parseBudgetSize(text: unknown, name: string, hostMemory: number, r: Range = {}): number {
   const v = asUsage(() => parseBudget(String(text), hostMemory, name));
-  if (!Number.isSafeInteger(v)) throw usage(`${name} is too large, received ${show(text)}`);
+  if (!Number.isSafeInteger(v)) throw usage(`${name} is too large${r.max !== undefined ? ` (at most ${formatBytes(r.max)})` : ''}, received ${show(text)}`);
   return withinBytes(v, name, text, r);
 }
 
 function withinBytes(v: number, name: string, text: unknown, r: Range): number {
-  if (r.min !== undefined && v < r.min) throw usage(`${name} must be at least ${r.min} bytes, received ${show(text)}`);
-  if (r.max !== undefined && v > r.max) throw usage(`${name} must be at most ${r.max} bytes, received ${show(text)}`);
+  if (r.min !== undefined && v < r.min) {
+    throw usage(`${name} must be ${r.min <= 1 ? 'above 0' : `at least ${formatBytes(r.min)}`}, received ${show(text)}`);
+  }
+  if (r.max !== undefined && v > r.max) throw usage(`${name} must be at most ${formatBytes(r.max)}, received ${show(text)}`);
   return v;
 }
 

@@ -29,6 +29,26 @@ export function noProcess(pid: number): ProfileError {
   return new ProfileError('ENOPROC', `no process with PID ${pid}: it does not exist or has exited`);
 }
 
+/**
+ * The error for a process whose maps are empty: a kernel thread (it has no
+ * user memory at all), else one that has exited (a zombie).
+ */
+export function noMemory(pid: number, dir: string): ProfileError {
+  try {
+    const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const PF_KTHREAD = 0x00200000;
+    if (fields[0] === 'Z') return new ProfileError('ENOPROC', `PID ${pid} (${comm}) has exited (a zombie has no memory)`);
+    if ((Number(fields[6]) & PF_KTHREAD) !== 0) {
+      return new ProfileError('ENOREGION', `PID ${pid} (${comm}) is a kernel thread: it has no user memory to profile; give the PID of a QEMU (or other user) process`);
+    }
+  } catch {
+    /* gone meanwhile */
+  }
+  return noProcess(pid);
+}
+
 /** The error for a /proc file this user may not read or write. */
 export function noPermission(pid: number, file: string): ProfileError {
   const who = typeof process.getuid === 'function' ? ` (running as uid ${process.getuid()})` : '';

@@ -235,8 +235,15 @@ export type RunEnd = 'duration' | 'exited' | 'aborted';
 /**
  * Profiles a process for `duration` seconds, one pass per `interval`, and
  * resolves with how it ended. Passes go to onPass as they are taken.
+ *
+ * An abort (Ctrl-C) during a wait ends the run without a pass for the
+ * part-interval: fewer distinct pages are re-dirtied in a short interval, so
+ * its rate would read high. `partialSeconds` says how much was left out. The
+ * part-interval is kept only when no full pass was taken.
  */
-export async function runProfile(options: RunOptions): Promise<{ profiler: Profiler; ended: RunEnd; passes: number }> {
+export async function runProfile(
+  options: RunOptions,
+): Promise<{ profiler: Profiler; ended: RunEnd; passes: number; partialSeconds: number }> {
   const duration = options.duration ?? 10;
   const interval = options.interval ?? 1;
   if (!(duration > 0)) throw new RangeError(`--duration must be a positive number of seconds, received ${duration}`);
@@ -244,6 +251,7 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
   const p = new Profiler(options);
   let ended: RunEnd = 'duration';
   let passes = 0;
+  let partialSeconds = 0;
   try {
     p.start();
     options.onStart?.(p);
@@ -257,7 +265,13 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
           ended = 'aborted';
         }
       }
-      if (options.signal?.aborted) ended = 'aborted';
+      if (options.signal?.aborted) {
+        ended = 'aborted';
+        if (passes > 0) {
+          partialSeconds = Math.max(0, p.elapsed() - (k - 1) * interval);
+          break;
+        }
+      }
       let rec: PassRecord;
       try {
         rec = p.step();
@@ -275,5 +289,5 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
   } finally {
     p.close();
   }
-  return { profiler: p, ended, passes };
+  return { profiler: p, ended, passes, partialSeconds };
 }
