@@ -124,7 +124,7 @@ export class TraceReader {
     try {
       this.fd = fs.openSync(path, 'r');
     } catch (err) {
-      throw new ProfileError('ETRACE', `cannot open trace ${path}: ${(err as Error).message}`);
+      throw new ProfileError('bad-trace', `cannot open trace ${path}: ${(err as Error).message}`);
     }
     const magic = this.read(8);
     if (magic.toString('latin1') !== TRACE_MAGIC) this.bad('not an xbzrle trace (no XBZTRACE magic)');
@@ -218,6 +218,6 @@ export class TraceReader {
   }
 
   private bad(why: string): never {
-    throw new ProfileError('ETRACE', `${this.path}: ${why}`);
+    throw new ProfileError('bad-trace', `${this.path}: ${why}`);
   }
 }
