@@ -2,7 +2,7 @@
 // the page header (be64 offset | flags, then u8 length + block name unless
 // CONTINUE), the bodies (ZERO: one fill byte; PAGE: the page; XBZRLE: u8 0x01,
 // be16 length, delta; EOS: nothing), a writer and an incremental reader.
-import { MAX_PAGE_SIZE, checkAddress, checkBytes, checkWhole, type Address } from '../util/checks';
+import { MAX_PAGE_SIZE, checkAddress, checkBlockName, checkBytes, checkWhole, type Address } from '../util/checks';
 import { RecordError, type RecordErrorReason } from '../util/errors';
 
 /** RAM_SAVE_FLAG_* bits, ORed into the low bits of the header's offset word. */
@@ -84,14 +84,7 @@ function joinAddress(hi: number, lo: number): Address {
 }
 
 function checkBlock(block: unknown): Buffer {
-  if (typeof block !== 'string') {
-    throw new TypeError(`The "block" argument must be a string, received ${block === null ? 'null' : typeof block}`);
-  }
-  const b = Buffer.from(block, 'utf8');
-  if (b.length < 1 || b.length > 255) {
-    throw new RangeError(`The "block" argument must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
-  }
-  return b;
+  return checkBlockName(block);
 }
 
 /**

@@ -10,6 +10,7 @@ import { CACHE_IMPL, PageCache } from './cache';
 import {
   MAX_PAGE_SIZE,
   checkAddress,
+  checkBlockName,
   checkBytes,
   checkFlag,
   checkLength,
@@ -342,14 +343,10 @@ export class Sender {
   }
 
   #block(name: unknown): Buffer {
-    if (typeof name !== 'string') throw new TypeError(`The "block" option must be a string, received ${describe(name)}`);
-    let b = this.#blocks.get(name);
+    let b = this.#blocks.get(name as string);
     if (!b) {
-      b = Buffer.from(name, 'utf8');
-      if (b.length < 1 || b.length > 255) {
-        throw new RangeError(`The "block" option must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
-      }
-      this.#blocks.set(name, b);
+      b = checkBlockName(name, 'block', 'option');
+      this.#blocks.set(name as string, b);
     }
     return b;
   }

@@ -120,6 +120,16 @@ export function checkOptions(v: unknown, name = 'options'): void {
   }
 }
 
+/** A RAM block name as a record carries it: 1 to 255 bytes of UTF-8. */
+export function checkBlockName(v: unknown, name = 'block', kind: ArgKind = 'argument'): Buffer {
+  if (typeof v !== 'string') throw new TypeError(`The "${name}" ${kind} must be a string, received ${describe(v)}`);
+  const b = Buffer.from(v, 'utf8');
+  if (b.length < 1 || b.length > 255) {
+    throw new RangeError(`The "${name}" ${kind} must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
+  }
+  return b;
+}
+
 /** Throws unless v is a boolean or undefined. */
 export function checkFlag(v: unknown, name: string): void {
   if (v !== undefined && typeof v !== 'boolean') {
