@@ -114,7 +114,7 @@ export function formatReport(name: string, r: InspectReport, showParts: boolean)
   if (r.commands.length) out.push(`Commands: ${r.commands.join(', ')}`);
   if (r.errors.length) {
     out.push('', 'Errors');
-    for (const e of r.errors) out.push(`  byte ${e.offset}: ${e.message} [${e.code}]`);
+    for (const e of r.errors) out.push(`  byte ${e.offset}: ${e.message} [${e.code} ${e.reason}]`);
   }
   const files = r.blocks.filter((b) => b.file);
   if (files.length) {

@@ -80,7 +80,7 @@ export class Profiler {
 
   constructor(options: ProfilerOptions) {
     if (process.platform !== 'linux' && !options.procRoot) {
-      throw new ProfileError('ENOTLINUX', `xbzrle profile runs on Linux only (it reads /proc); this is ${process.platform}`);
+      throw new ProfileError('not-linux', `xbzrle profile runs on Linux only (it reads /proc); this is ${process.platform}`);
     }
     const procRoot = options.procRoot ?? '/proc';
     this.target = new ProcTarget(options.pid, procRoot);
@@ -106,7 +106,7 @@ export class Profiler {
     this.regions.cover(this.choose(maps));
     if (!this.regions.totalPages) {
       const sample = maps.slice(0, 8).map((m) => `${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.path}`).join('\n  ');
-      throw new ProfileError('ENOREGION', `no memory of PID ${options.pid} matches ${selection}; its first mappings:\n  ${sample}`);
+      throw new ProfileError('no-region', `no memory of PID ${options.pid} matches ${selection}; its first mappings:\n  ${sample}`);
     }
 
     const want = options.method ?? 'auto';
@@ -120,7 +120,7 @@ export class Profiler {
         method = 'soft-dirty';
         methodReason = sd.reason;
       } else if (want === 'soft-dirty') {
-        throw new ProfileError('ESOFTDIRTY', `soft-dirty tracking is unavailable: ${sd.reason}; use --method content (or auto)`);
+        throw new ProfileError('no-soft-dirty', `soft-dirty tracking is unavailable: ${sd.reason}; use --method content (or auto)`);
       } else {
         methodReason = `soft-dirty is unavailable: ${sd.reason}`;
       }
@@ -276,7 +276,7 @@ export async function runProfile(
       try {
         rec = p.step();
       } catch (err) {
-        if (err instanceof ProfileError && err.code === 'ENOPROC') {
+        if (err instanceof ProfileError && err.reason === 'no-process') {
           ended = 'exited';
           break;
         }

@@ -128,7 +128,7 @@ export class TraceReader {
       this.fd = fs.openSync(path, 'r');
       this.size = fs.fstatSync(this.fd).size;
     } catch (err) {
-      throw new ProfileError('ETRACE', `cannot open trace ${path}: ${(err as Error).message}`);
+      throw new ProfileError('bad-trace', `cannot open trace ${path}: ${(err as Error).message}`);
     }
     const magic = this.read(8);
     if (magic.toString('latin1') !== TRACE_MAGIC) this.bad('not an xbzrle trace (no XBZTRACE magic)', 0);
@@ -243,7 +243,7 @@ export class TraceReader {
   }
 
   private bad(why: string, offset = this.chunkOffset): never {
-    throw new ProfileError('ETRACE', `${this.path}: malformed trace at byte ${offset}: ${why}`);
+    throw new ProfileError('bad-trace', `${this.path}: malformed trace at byte ${offset}: ${why}`);
   }
 }
 
