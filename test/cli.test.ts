@@ -87,6 +87,22 @@ describe('xbzrle bench with a file workload', () => {
   });
 });
 
+describe('xbzrle bench --json -', () => {
+  test('writes the JSON to stdout and the table to stderr, usage errors exit 2', () => {
+    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--json', '-']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.rows.some((x: { op: string; workload: string }) => x.op === 'encode' && x.workload === 'unchanged')).toBe(true);
+    expect(r.err).toMatch(/L2 \(\d+ page pairs\)/);
+    expect(fs.existsSync(path.join(root, '-'))).toBe(false);
+    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '(']]) {
+      const u = cli(['bench', ...bad]);
+      expect(u.status).toBe(2);
+      expect(u.err).not.toMatch(/xbzrle: xbzrle/);
+    }
+  });
+});
+
 describe('helpful failures', () => {
   test.each([
     [['bench', '--no-such-option'], /Unknown option '--no-such-option'/],
