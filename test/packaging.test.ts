@@ -375,7 +375,10 @@ describeHere('the packed package', () => {
     // README "Building from source": node-gyp rebuild inside the package (the
     // project's pinned node-gyp, as `npx node-gyp@11` would fetch).
     const gyp = path.join(ROOT, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
-    ok(run('node', [gyp, 'rebuild', '-j', '2'], pkgDir(p), baseEnv(binFull)), 'node-gyp rebuild');
+    // npx passes npm's config on (nodedir: the headers this machine builds against).
+    const nodedir = ok(run('npm', ['config', 'get', 'nodedir'], p.dir, baseEnv(binFull)), 'npm config').trim();
+    const dirArg = nodedir && nodedir !== 'undefined' && nodedir !== 'null' ? [`--nodedir=${nodedir}`] : [];
+    ok(run('node', [gyp, 'rebuild', '-j', '2', ...dirArg], pkgDir(p), baseEnv(binFull)), 'node-gyp rebuild');
     expect(fs.existsSync(path.join(pkgDir(p), 'build', 'Release', 'xbzrle.node'))).toBe(true);
     for (const file of ['consumer.cjs', 'consumer.mjs']) {
       const { report, stderr } = use(p, file, binBare);
