@@ -140,10 +140,6 @@ void register_codec(Napi::Env env, Napi::Object exports);
 void register_jobs(Napi::Env env, Napi::Object exports);
 void register_cache(Napi::Env env, Napi::Object exports);
 
-// Raw Node-API callbacks of the hot per-page entry points (codec.cc).
-napi_value EncodeIntoRaw(napi_env env, napi_callback_info info);
-napi_value DecodeIntoRaw(napi_env env, napi_callback_info info);
-
 }  // namespace glue
 }  // namespace xbzrle
 
