@@ -217,7 +217,7 @@ describeHere('the packed package', () => {
       /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/xbzrle(\.[a-z0-9]+)*\.node$/,
     ];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
-    for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'native/addon/addon.cc']) {
+    for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'native/addon/init.cc']) {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`))).toHaveLength(1);
