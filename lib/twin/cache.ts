@@ -14,15 +14,13 @@ const TWO32 = 4294967296;
 
 /**
  * What native/core/page_cache.cc PageCache::metadata_bytes() reports, so
- * memoryUsage() is equal in both backends: the slot array (16-byte Slot per
- * slot, plus 63 bytes to align it to 64), the chunk tables (an 8-byte
- * pointer and a 4-byte capacity per chunk) and the PageCache object itself
- * (208 bytes on a 64-bit host). The twin's own tables cost the same 16
- * bytes a slot (four Uint32Arrays); 0 once closed.
+ * memoryUsage() is equal in both backends (the constants are in
+ * native/core/abi.h): 16 bytes per slot and 12 per chunk-table entry (a
+ * pointer and a capacity). The twin's own tables cost the same 16 bytes a
+ * slot (four Uint32Arrays); 0 once closed.
  */
-export const CACHE_OBJECT_BYTES = 208;
 export function metadataBytes(nslots: number, nchunks: number): number {
-  return nslots * 16 + 63 + nchunks * (8 + 4) + CACHE_OBJECT_BYTES;
+  return nslots * 16 + nchunks * 12;
 }
 
 /**
