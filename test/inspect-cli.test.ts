@@ -82,7 +82,7 @@ describe('xbzrle inspect', () => {
   test('usage errors exit 2', () => {
     expect(cli([]).status).toBe(2);
     expect(cli([path.join(tmp, 'missing')]).err).toMatch(/no such file/);
-    expect(cli([stream, '--page-size', '1000']).status).toBe(2);
+    expect(cli([stream, '--page-size', '32768']).status).toBe(2);
     expect(cli([stream, '--bogus']).status).toBe(2);
   });
 });

@@ -62,13 +62,14 @@ export class QmpClient extends EventEmitter {
       try {
         sock = await dial(path, deadline - Date.now());
       } catch (err) {
+        if (err instanceof QmpError) throw err;
         const code = (err as NodeJS.ErrnoException).code;
         const retry = code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'EAGAIN';
         if (retry && Date.now() + 50 < deadline) {
           await new Promise((r) => setTimeout(r, 50));
           continue;
         }
-        throw new QmpError(code === 'ETIMEDOUT' ? 'timeout' : 'connect-failed', `QMP ${path}: cannot connect: ${(err as Error).message}`, { cause: err });
+        throw new QmpError('connect-failed', `QMP ${path}: cannot connect: ${(err as Error).message}`, { cause: err });
       }
       const client = new QmpClient(sock, commandTimeout);
       try {
@@ -248,7 +249,7 @@ function dial(path: string, ms: number): Promise<net.Socket> {
     const s = net.createConnection(path);
     const timer = setTimeout(() => {
       s.destroy();
-      reject(Object.assign(new Error(`no connection within ${ms} ms`), { code: 'ETIMEDOUT' }));
+      reject(new QmpError('timeout', `QMP ${path}: no connection within ${ms} ms`));
     }, Math.max(1, ms));
     s.once('connect', () => {
       clearTimeout(timer);

@@ -111,6 +111,29 @@ const generators = {
     yield ['patch-big', Buffer.from([...u16(16383), 0, 0, 0x81, 0, 0, 0, ...op(16383, 1, 1), ...op(0, 256, 4)])];
     yield ['comb-2', Buffer.from([...u16(4095), 0, 0, 0x83, 0, 0, 0, 1, 0, 0, 0xff])];
   },
+  // fuzz_cache_sequence: u8 page-size sel, u8 geometry, u8 budget, u8 limit,
+  // u8 guest pages, u8 kernel, then operations (see fuzz_cache_sequence.cc).
+  *sequences() {
+    let x = 0x12345678;
+    const rnd = () => ((x = (Math.imul(x, 1103515245) + 12345) >>> 0) >>> 16) & 0xff;
+    const sizes = 14; // entries of kSizes
+    for (let k = 0; k < 48; k++) {
+      const ops = [];
+      for (let i = 0; i < 40; i++) {
+        const op = rnd() & 7;
+        if (op === 0) ops.push(0, rnd(), rnd(), rnd(), rnd(), rnd(), rnd(), rnd());
+        else if (op === 1) ops.push(1 | ((rnd() & 2) << 3), rnd());
+        else if (op === 3) ops.push(3, rnd());
+        else if (op === 6) ops.push(6 | ((rnd() & 6) << 3), rnd(), rnd());
+        else if (op === 2 || (rnd() & 3) === 0) ops.push(op);
+        else ops.push(2);
+      }
+      const head = [k % sizes, rnd(), k % 3 === 0 ? rnd() : 0, k % 4 === 0 ? rnd() : 0, rnd(), k];
+      yield [`random-${k}`, Buffer.from([...head, ...ops])];
+    }
+    // Two passes of 4 KiB pages: raw, then XBZRLE, a batch, the last stage.
+    yield ['two-passes', Buffer.from([11, 3, 0, 0, 8, 0, 1, 0, 1, 1, 2, 0, 0, 0, 1, 0, 9, 1, 1, 2, 0, 1, 2, 0, 7, 1, 6, 0, 4, 6 | 8, 0, 8])];
+  },
 };
 
 const targets = fs
