@@ -48,3 +48,7 @@ export type { Address } from './util/checks';
 export { CacheAdvisor, PAYS_AT } from './advisor/advisor';
 export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions, Recommendation, LimitedBy, TraceStats } from './advisor/advisor';
 export { parseBytes, parseBudget, formatBytes } from './util/sizes';
+export { Governor, cacheCost, largestCacheWithin } from './govern';
+export type { GovernorOptions, MigrateOptions, Decision, Progress, VmReport, VmStatus } from './govern';
+export { QmpClient } from './qmp';
+export type { QmpConnectOptions, QmpExecuteOptions, QmpReason } from './qmp';

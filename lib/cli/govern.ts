@@ -1,11 +1,11 @@
 // cli/govern.ts: `xbzrle govern`: drives concurrent QEMU migrations with
 // XBZRLE under one host memory budget (lib/govern), printing decisions,
 // a progress line per VM, a final table and, with --json, the report.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import * as os from 'node:os';
 import type { ParseArgsConfig } from 'node:util';
 import { Governor, type MigrateOptions, type Progress, type VmReport } from '../govern/governor';
 import { formatBytes, formatPercent } from '../util/sizes';
+import { checkOutputFile, JSON_HELP, JSON_OPTION, jsonTarget, parseBudgetSize, parseDuration, parseRate, usage, writeOutput } from './options';
 
 export const GOVERN_HELP = `Usage: xbzrle govern --budget SIZE --vm qmp=PATH,uri=URI[,pid=PID][,name=NAME] [--vm ...] [options]
 
@@ -23,7 +23,7 @@ the budget, and grows the caches of the others when one ends.
   --target RATE     hit rate to reach (default 90%)
   --interval S      seconds between polls of query-migrate (default 1)
   --profile S       seconds of profiling before each migration (default 3)
-  --json [FILE]     write the report as JSON to FILE (stdout without FILE)
+  ${JSON_HELP}
   --quiet           no progress lines
 
 Exit status: 0 when every migration completed, 1 when any failed, 2 on bad usage.`;
@@ -34,59 +34,53 @@ export const GOVERN_OPTIONS: ParseArgsConfig['options'] = {
   target: { type: 'string' },
   interval: { type: 'string' },
   profile: { type: 'string' },
-  json: { type: 'boolean' },
+  ...JSON_OPTION,
   quiet: { type: 'boolean' },
 };
 
-/** Parses one --vm SPEC. Throws RangeError (bad usage). */
+/** Parses one --vm SPEC; a bad one is a usage error. */
 export function parseVmSpec(spec: string): MigrateOptions {
   const out: Record<string, string> = {};
   for (const part of spec.split(',')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) throw new RangeError(`--vm: expected KEY=VALUE items separated by commas, received "${part}" in "${spec}"`);
+    if (eq <= 0) throw usage(`--vm: expected KEY=VALUE items separated by commas, received "${part}" in "${spec}"`);
     const k = part.slice(0, eq);
-    if (!['qmp', 'uri', 'pid', 'name'].includes(k)) throw new RangeError(`--vm: unknown key "${k}" (qmp, uri, pid, name)`);
-    if (k in out) throw new RangeError(`--vm: "${k}" given twice in "${spec}"`);
+    if (!['qmp', 'uri', 'pid', 'name'].includes(k)) throw usage(`--vm: unknown key "${k}" (qmp, uri, pid, name)`);
+    if (k in out) throw usage(`--vm: "${k}" given twice in "${spec}"`);
     out[k] = part.slice(eq + 1);
   }
   // A URI may itself hold commas (exec:...): then give it last, and what follows uri= is kept whole.
-  if (!out.qmp) throw new RangeError(`--vm: qmp=PATH is required in "${spec}"`);
-  if (!out.uri) throw new RangeError(`--vm: uri=URI is required in "${spec}"`);
+  if (!out.qmp) throw usage(`--vm: qmp=PATH is required in "${spec}"`);
+  if (!out.uri) throw usage(`--vm: uri=URI is required in "${spec}"`);
   const vm: MigrateOptions = { qmp: out.qmp, uri: out.uri };
   if (out.pid !== undefined) {
-    if (!/^[1-9]\d*$/.test(out.pid)) throw new RangeError(`--vm: pid must be a positive integer, received "${out.pid}"`);
+    if (!/^[1-9]\d*$/.test(out.pid)) throw usage(`--vm: pid must be a positive integer, received "${out.pid}"`);
     vm.pid = Number(out.pid);
   }
   if (out.name !== undefined) {
-    if (!out.name) throw new RangeError('--vm: name must not be empty');
+    if (!out.name) throw usage('--vm: name must not be empty');
     vm.name = out.name;
   }
   return vm;
 }
 
-function seconds(v: unknown, what: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!(n > 0) || !Number.isFinite(n)) throw new RangeError(`${what} must be a positive number of seconds, received "${String(v)}"`);
-  return n;
-}
 
-export async function governCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  if (values.budget === undefined) throw new RangeError('--budget is required');
+export async function governCommand(values: Record<string, unknown>): Promise<number> {
+  if (values.budget === undefined) throw usage('--budget is required');
+  // At least one 4 KiB page of cache, at most the host's memory.
+  const budget = parseBudgetSize(values.budget, '--budget', os.totalmem(), { min: 4096, max: os.totalmem() });
   const specs = (values.vm as string[] | undefined) ?? [];
-  if (!specs.length) throw new RangeError('at least one --vm is required');
-  if (positionals.length > (values.json ? 1 : 0)) throw new RangeError(`unexpected argument "${positionals[values.json ? 1 : 0]}"`);
+  if (!specs.length) throw usage('at least one --vm is required');
   const vms = specs.map(parseVmSpec);
   vms.forEach((v, i) => (v.name ??= `vm-${i + 1}`));
   const names = new Set(vms.map((v) => v.name));
-  if (names.size !== vms.length) throw new RangeError('--vm: two VMs have the same name');
-  const gov = new Governor({
-    budget: values.budget as string,
-    target: (values.target as string | undefined) ?? 0.9,
-    interval: seconds(values.interval, '--interval', 1),
-    profileSeconds: seconds(values.profile, '--profile', 3),
-  });
-  const jsonFile = values.json ? (positionals[0] ?? '-') : null;
+  if (names.size !== vms.length) throw usage('--vm: two VMs have the same name');
+  const target = values.target === undefined ? 0.9 : parseRate(values.target, '--target', { above: 0 });
+  const interval = values.interval === undefined ? 1 : parseDuration(values.interval, '--interval', { min: 0.05, max: 3600 });
+  const profileSeconds = values.profile === undefined ? 3 : parseDuration(values.profile, '--profile', { min: 0.1, max: 3600 });
+  const jsonFile = jsonTarget(values);
+  if (jsonFile && jsonFile !== '-') checkOutputFile(jsonFile, '--json');
+  const gov = new Governor({ budget, target, interval, profileSeconds });
   const out = jsonFile === '-' ? process.stderr : process.stdout;
   const say = (s: string): void => void out.write(s + '\n');
   const tty = !!out.isTTY && !values.quiet;
@@ -135,12 +129,8 @@ export async function governCommand(values: Record<string, unknown>, positionals
   say(finalTable(reports, gov));
   if (jsonFile) {
     const body = JSON.stringify({ budget: gov.budget, target: gov.target, usage: gov.usage, vms: reports }, null, 2) + '\n';
-    if (jsonFile === '-') process.stdout.write(body);
-    else {
-      fs.mkdirSync(path.dirname(path.resolve(jsonFile)), { recursive: true });
-      fs.writeFileSync(jsonFile, body);
-      say(`wrote ${jsonFile}`);
-    }
+    writeOutput(jsonFile, body);
+    if (jsonFile !== '-') say(`wrote ${jsonFile}`);
   }
   return reports.every((r) => r.status === 'completed') ? 0 : 1;
 }
