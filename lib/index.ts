@@ -50,5 +50,5 @@ export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions,
 export { parseBytes, parseBudget, formatBytes } from './util/sizes';
 export { Governor, cacheCost, largestCacheWithin } from './govern';
 export type { GovernorOptions, MigrateOptions, Decision, Progress, VmReport, VmStatus } from './govern';
-export { QmpClient } from './qmp';
+export { QmpClient, QmpError } from './qmp';
 export type { QmpConnectOptions, QmpExecuteOptions, QmpReason } from './qmp';

@@ -1,0 +1,237 @@
+// Governor and `xbzrle govern` against fake QEMUs (scripted QMP servers):
+// the decisions, the budget invariant, a QEMU that dies mid-migration, and
+// the CLI's usage errors. The real-QEMU run is test/govern-qemu.test.ts.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Governor, cacheCost, largestCacheWithin, type Decision } from '../lib';
+import { fakeServer, reply } from './helpers/qmp-fake';
+
+const MiB = 2 ** 20;
+
+interface FakeVm {
+  path: string;
+  params: number[];
+  caps: boolean[];
+  close(): Promise<void>;
+  die(): void;
+}
+
+/**
+ * A QEMU as far as the governor sees it: calc-dirty-rate measures
+ * `dirtyMiB` MiB/s; after `migrate`, query-migrate is 'active' for `polls`
+ * polls, then 'completed'.
+ */
+async function fakeVm({ dirtyMiB = 8, polls = 3 } = {}): Promise<FakeVm> {
+  const params: number[] = [];
+  const caps: boolean[] = [];
+  let status = 'none';
+  let left = polls;
+  let measured = false;
+  const srv = await fakeServer((cmd, sock) => {
+    const ok = (ret: unknown = {}) => reply(sock, cmd.id, { return: ret });
+    const a = cmd.arguments ?? {};
+    switch (cmd.execute) {
+      case 'query-migrate':
+        if (status === 'active' && --left <= 0) status = 'completed';
+        return ok(status === 'none' ? {} : { status, ram: { transferred: 1000, remaining: left * 100, total: 4096, 'dirty-pages-rate': 10, 'dirty-sync-count': polls - left, mbps: 1 }, 'xbzrle-cache': { 'cache-size': params.at(-1) ?? 0, pages: 5, 'cache-miss': 1, 'cache-miss-rate': 0.2, 'encoding-rate': 3, overflow: 0, bytes: 100 } });
+      case 'calc-dirty-rate':
+        measured = true;
+        return ok();
+      case 'query-dirty-rate':
+        return ok(measured ? { status: 'measured', 'dirty-rate': dirtyMiB } : { status: 'unstarted' });
+      case 'migrate-set-capabilities':
+        caps.push((a.capabilities as { state: boolean }[])[0].state);
+        return ok();
+      case 'migrate-set-parameters':
+        if (typeof a['xbzrle-cache-size'] === 'number') params.push(a['xbzrle-cache-size'] as number);
+        return ok();
+      case 'migrate':
+        status = 'active';
+        return ok();
+      default:
+        return reply(sock, cmd.id, { error: { class: 'CommandNotFound', desc: `The command ${cmd.execute} has not been found` } });
+    }
+  });
+  return { path: srv.path, params, caps, close: srv.close, die: () => srv.sockets.forEach((s) => s.destroy()) };
+}
+
+const quick = { interval: 0.02, profileSeconds: 0.1 } as const;
+
+describe('cacheCost', () => {
+  test("pages, QEMU's per-page allocation and slot, and its buffers", () => {
+    expect(cacheCost(0)).toBe(0);
+    expect(cacheCost(64 * MiB)).toBe(16384 * (4096 + 16 + 24) + 3 * 4096);
+    expect(cacheCost(64 * MiB)).toBeGreaterThan(64 * MiB);
+    // The largest cache within a cost is a power of two pages and fits.
+    for (const b of [5 * MiB, 20 * MiB, 64 * MiB, 65 * MiB]) {
+      const s = largestCacheWithin(b);
+      expect(cacheCost(s)).toBeLessThanOrEqual(b);
+      expect(Number.isInteger(Math.log2(s / 4096))).toBe(true);
+      expect(cacheCost(s * 2)).toBeGreaterThan(b);
+    }
+    expect(largestCacheWithin(4096)).toBe(0);
+  });
+});
+
+describe('Governor against fake QEMUs', () => {
+  test('two VMs: each gets a cache from its dirty rate, the sum stays within the budget, both complete', async () => {
+    const a = await fakeVm({ dirtyMiB: 4 });
+    const b = await fakeVm({ dirtyMiB: 64 });
+    const gov = new Governor({ budget: 40 * MiB, ...quick });
+    const decisions: Decision[] = [];
+    gov.on('decision', (d) => {
+      decisions.push(d);
+      expect(d.used).toBeLessThanOrEqual(40 * MiB);
+    });
+    let progress = 0;
+    gov.on('progress', (p) => {
+      progress++;
+      expect(p.used).toBeLessThanOrEqual(40 * MiB);
+    });
+    try {
+      const [ra, rb] = await Promise.all([gov.migrate({ qmp: a.path, uri: 'tcp:127.0.0.1:1', name: 'a' }), gov.migrate({ qmp: b.path, uri: 'tcp:127.0.0.1:2', name: 'b' })]);
+      expect(ra.status).toBe('completed');
+      expect(rb.status).toBe('completed');
+      expect(a.caps).toEqual([true]);
+      expect(a.params).toEqual([4 * MiB]); // one second of 4 MiB/s
+      expect(b.params.length).toBe(1);
+      expect(b.params[0]).toBeLessThan(64 * MiB); // capped by what is left
+      expect(cacheCost(a.params[0]) + cacheCost(b.params[0])).toBeLessThanOrEqual(40 * MiB);
+      expect(gov.usage.peakCost).toBeLessThanOrEqual(40 * MiB);
+      expect(gov.usage.used).toBe(0); // all returned
+      expect(decisions.map((d) => d.vm).sort()).toEqual(['a', 'b']);
+      expect(decisions.every((d) => /→ \d+ MiB.*budget \d+ of 40 MiB/.test(d.message))).toBe(true);
+      expect(progress).toBeGreaterThan(0);
+      expect(ra.final?.status).toBe('completed');
+    } finally {
+      gov.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('no dirtying: XBZRLE is turned off and nothing is charged', async () => {
+    const a = await fakeVm({ dirtyMiB: 0 });
+    const gov = new Governor({ budget: '16M', ...quick });
+    try {
+      const r = await gov.migrate({ qmp: a.path, uri: 'unix:/x' });
+      expect(r.status).toBe('completed');
+      expect(a.caps).toEqual([false]);
+      expect(a.params).toEqual([]);
+      expect(r.decisions[0].xbzrle).toBe(false);
+    } finally {
+      gov.close();
+      await a.close();
+    }
+  });
+
+  test('a QEMU that dies mid-migration fails its VM, returns its budget, and the other completes', async () => {
+    const a = await fakeVm({ dirtyMiB: 8, polls: 1e9 });
+    const b = await fakeVm({ dirtyMiB: 8, polls: 40 });
+    const gov = new Governor({ budget: 64 * MiB, ...quick });
+    try {
+      const pa = gov.migrate({ qmp: a.path, uri: 'unix:/a', name: 'a' });
+      const pb = gov.migrate({ qmp: b.path, uri: 'unix:/b', name: 'b' });
+      await new Promise<void>((resolve) => gov.on('progress', (p) => p.vm === 'a' && resolve()));
+      const before = gov.usage.used;
+      expect(before).toBe(2 * cacheCost(8 * MiB));
+      a.die();
+      const ra = await pa;
+      expect(ra.status).toBe('failed');
+      expect(ra.error).toMatch(/closed/);
+      expect(gov.usage.used).toBe(cacheCost(8 * MiB)); // a's share returned, b's still held
+      const rb = await pb;
+      expect(rb.status).toBe('completed');
+      expect(gov.usage.used).toBe(0);
+    } finally {
+      gov.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('start: false leaves the migration to the caller; close() ends the polls', async () => {
+    const a = await fakeVm({ dirtyMiB: 2 });
+    const gov = new Governor({ budget: '8M', ...quick });
+    try {
+      const p = gov.migrate({ qmp: a.path, uri: 'unix:/a', start: false });
+      await new Promise<void>((resolve) => gov.on('decision', () => resolve()));
+      expect(a.params).toEqual([2 * MiB]);
+      setTimeout(() => gov.close(), 50);
+      const r = await p;
+      expect(r.status).toBe('closed');
+    } finally {
+      gov.close();
+      await a.close();
+    }
+  });
+
+  test('arguments', () => {
+    expect(() => new Governor(undefined as never)).toThrow(TypeError);
+    expect(() => new Governor({} as never)).toThrow(TypeError);
+    expect(() => new Governor({ budget: 'lots' })).toThrow(RangeError);
+    expect(() => new Governor({ budget: '1G', target: 150 })).toThrow(RangeError);
+    expect(() => new Governor({ budget: '1G', interval: 0 })).toThrow(RangeError);
+    const gov = new Governor({ budget: '1G' });
+    expect(() => gov.migrate({ qmp: '', uri: 'x' })).toThrow(TypeError);
+    expect(() => gov.migrate({ qmp: '/q', uri: '' })).toThrow(TypeError);
+    expect(() => gov.migrate({ qmp: '/q', uri: 'x', pid: -1 })).toThrow(RangeError);
+    gov.close();
+  });
+});
+
+describe('xbzrle govern (CLI)', () => {
+  const bin = path.join(__dirname, '..', 'bin', 'xbzrle.js');
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'govern', ...args], { encoding: 'utf8', timeout: 60_000 });
+
+  test.each([
+    [[], /--budget is required/],
+    [['--budget', '1G'], /at least one --vm/],
+    [['--budget', '0', '--vm', 'qmp=/q,uri=x'], /--budget/],
+    [['--budget', '1G', '--vm', 'qmp=/q'], /uri=URI is required/],
+    [['--budget', '1G', '--vm', 'qmp=/q,uri=x,pid=abc'], /pid must be a positive integer/],
+    [['--budget', '1G', '--vm', 'qmp=/q,uri=x,color=red'], /unknown key "color"/],
+    [['--budget', '1G', '--vm', 'qmp=/q,uri=x,name=a', '--vm', 'qmp=/r,uri=y,name=a'], /same name/],
+    [['--budget', '1G', '--vm', 'qmp=/q,uri=x', '--target', '150%'], /--target/],
+    [['--budget', '1G', '--vm', 'qmp=/q,uri=x', '--interval', 'soon'], /--interval/],
+  ])('usage error %j exits 2', (args, message) => {
+    const r = run(...(args as string[]));
+    expect(r.stderr).toMatch(message as RegExp);
+    expect(r.stderr).not.toMatch(/xbzrle: xbzrle/);
+    expect(r.status).toBe(2);
+  });
+
+  test('two fake QEMUs: decisions, a final table, --json FILE with one entry per VM; exit 0', async () => {
+    const a = await fakeVm({ dirtyMiB: 4 });
+    const b = await fakeVm({ dirtyMiB: 2 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-govern-'));
+    const json = path.join(dir, 'report.json');
+    try {
+      const { spawn } = await import('node:child_process');
+      const child = spawn(process.execPath, [bin, 'govern', '--budget', '32M', '--interval', '0.05', '--profile', '0.2', '--vm', `qmp=${a.path},uri=unix:/a,name=vm-a`, '--vm', `qmp=${b.path},uri=unix:/b,name=vm-b`, '--json', json]);
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.stderr.on('data', (d) => (out += d));
+      const code = await new Promise<number | null>((r) => child.on('exit', r));
+      expect(out).toMatch(/vm-a: 0 B → 4 MiB/);
+      expect(out).toMatch(/vm-b: completed/);
+      expect(out).toMatch(/budget 32 MiB \(held\)/);
+      expect(code).toBe(0);
+      const report = JSON.parse(fs.readFileSync(json, 'utf8'));
+      expect(report.vms.map((v: { name: string }) => v.name)).toEqual(['vm-a', 'vm-b']);
+      expect(report.vms[0].status).toBe('completed');
+      expect(report.vms[0].caches[0].size).toBe(4 * MiB);
+      expect(report.vms[0].final['xbzrle-cache']).toBeDefined();
+      expect(report.usage.peakCacheSum).toBe(6 * MiB);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a QMP socket that does not exist: that VM fails, exit 1', () => {
+    const r = run('--budget', '8M', '--vm', 'qmp=/nonexistent/qmp.sock,uri=unix:/a');
+    expect(r.stdout + r.stderr).toMatch(/vm-1: failed/);
+    expect(r.status).toBe(1);
+  });
+});
