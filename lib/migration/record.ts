@@ -4,25 +4,26 @@
 // be16 length, delta; EOS: nothing), a writer and an incremental reader.
 import { MAX_PAGE_SIZE, checkAddress, checkBlockName, checkBytes, checkWhole, type Address } from '../util/checks';
 import { RecordError, type RecordErrorReason } from '../util/errors';
+import * as abi from '../backend/abi';
 
 /** RAM_SAVE_FLAG_* bits, ORed into the low bits of the header's offset word. */
 export const RecordFlag = {
-  ZERO: 0x02,
-  MEM_SIZE: 0x04,
-  PAGE: 0x08,
-  EOS: 0x10,
-  CONTINUE: 0x20,
-  XBZRLE: 0x40,
+  ZERO: abi.RECORD_ZERO,
+  MEM_SIZE: abi.RECORD_MEM_SIZE,
+  PAGE: abi.RECORD_PAGE,
+  EOS: abi.RECORD_EOS,
+  CONTINUE: abi.RECORD_CONTINUE,
+  XBZRLE: abi.RECORD_XBZRLE,
 } as const;
 
 /** The XBZRLE body's encoding flag (ENCODING_FLAG_XBZRLE). */
-export const ENCODING_XBZRLE = 0x01;
+export const ENCODING_XBZRLE = abi.RECORD_ENCODING_XBZRLE;
 
 /**
  * Offsets are multiples of 1 KiB (QEMU's smallest target page), so the low
  * ten bits of the offset word hold the flags.
  */
-export const FLAG_MASK = 0x3ff;
+export const FLAG_MASK = abi.RECORD_FLAG_MASK;
 
 const KINDS = RecordFlag.ZERO | RecordFlag.MEM_SIZE | RecordFlag.PAGE | RecordFlag.EOS | RecordFlag.XBZRLE;
 const TWO32 = 4294967296;
