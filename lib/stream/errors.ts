@@ -14,7 +14,11 @@ export type StreamErrorCode =
   | 'bad-mem-size'
   | 'bad-xbzrle'
   | 'bad-page'
-  | 'bad-input';
+  | 'bad-input'
+  | 'misaligned-offset' // a page record's offset is not a multiple of the page size
+  | 'too-large' // one element longer than the reader holds at once (MAX_ELEMENT_BYTES)
+  | 'unsupported-size' // RAM sizes past MAX_RAM_BYTES, or more blocks than MAX_RAM_BLOCKS
+  | 'unsupported-page-size'; // pages above 16384 bytes (the codec's limit)
 
 /** A stream that cannot be read further. `offset` is where the bad bytes start. */
 export class StreamError extends Error {
