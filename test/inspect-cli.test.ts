@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { blockFileName } from '../lib/stream/page-store';
 import { fixtureBytes, fixturePath, hashRanges, loadMeta, STREAMS } from './helpers/streams';
 
 const root = path.join(__dirname, '..');
@@ -58,9 +59,9 @@ describe('xbzrle inspect', () => {
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/RAM written/);
     expect(fs.statSync(path.join(dir, 'dimm0.ram')).size).toBe(128 << 20);
-    expect(fs.statSync(path.join(dir, 'rom@etc_acpi_tables.ram')).size).toBe(128 << 10);
+    expect(fs.statSync(path.join(dir, '%2From@etc%2Facpi%2Ftables.ram')).size).toBe(128 << 10);
     for (const b of meta.destination.blocks) {
-      expect(hashRanges(path.join(dir, `${b.name}.ram`), b.ranges)).toBe(b.destSha256);
+      expect(hashRanges(path.join(dir, blockFileName(b.name)), b.ranges)).toBe(b.destSha256);
     }
   });
 

@@ -16,7 +16,11 @@ give. Offsets count bytes of the decompressed stream.
 
 Options:
   --extract-ram DIR   write each RAM block's final content to DIR/<block>.ram
-                      (PAGE, ZERO and XBZRLE records applied in stream order)
+                      (PAGE, ZERO and XBZRLE records applied in stream order);
+                      <block> is the name percent-encoded ("/" is %2F), cut
+                      with a hash suffix past 200 bytes; files are made new,
+                      never overwritten or followed through a link; the
+                      report lists each block's file
   --json              print the report as JSON
   --parts             list every part of the RAM section (text output)
   --page-size N       target page size if the stream does not say (default 4096)
