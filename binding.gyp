@@ -3,10 +3,15 @@
     {
       "target_name": "xbzrle",
       "sources": [
-        "native/addon/addon.cc",
+        "native/addon/glue.cc",
+        "native/addon/codec.cc",
+        "native/addon/jobs.cc",
+        "native/addon/cache.cc",
+        "native/addon/init.cc",
         "<!@(sh -c 'root=. && . native/core/kernel-sources.sh && echo $srcs')"
       ],
-      "defines": ["NAPI_VERSION=8"],
+      "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],
       "cflags_cc!": ["-O2"],
       "xcode_settings": {

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 'use strict';
-// The `xbzrle` command; the code is in lib/cli (compiled to dist/cli).
+// The `xbzrle` command; the code is in lib/cli (compiled to dist/cli). main()
+// reports its own errors; this catch only sees a failure to load it.
 require('../dist/cli/main')
   .main(process.argv.slice(2))
   .then((code) => {

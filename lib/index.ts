@@ -5,8 +5,17 @@ export { encodePages, decodePages } from './codec/batch';
 export type { PagesOptions, EncodePagesOptions, DecodePagesOptions, EncodedPages } from './codec/batch';
 export { encodePagesAsync, decodePagesAsync } from './codec/async';
 export type { AsyncPagesOptions, EncodePagesAsyncOptions, DecodePagesAsyncOptions } from './codec/async';
-export { XbzrleError, AbortError, MAX_PAGE_SIZE } from './util/errors';
-export type { XbzrleReason } from './util/errors';
+export { MAX_PAGE_SIZE } from './util/checks';
+export { XbzrleError, AbortError, ClosedError, NoMemoryError, BatchError, ProfileError } from './util/errors';
+export type {
+  XbzrleErrorCode,
+  XbzrleReason,
+  StreamErrorReason,
+  ProfileErrorReason,
+  ClosedReason,
+  NoMemoryReason,
+  BatchReason,
+} from './util/errors';
 export { kernels, kernel, useKernel } from './backend/kernels';
 export { native, nativeStatus } from './backend/status';
 export type { NativeStatus } from './backend/status';
@@ -20,7 +29,9 @@ export type * from './stream/events';
 export { MemoryBudget } from './migration/budget';
 export { PageCache } from './migration/cache';
 export type { CachePolicy, PageCacheOptions, PageCacheStats, CacheMemoryUsage } from './migration/cache';
-export { Sender, Receiver, SEND_KINDS, sendPagesCapacity } from './migration/sender';
+export { Sender, SEND_KINDS, sendPagesCapacity } from './migration/sender';
+export { Receiver } from './migration/receiver';
+export type { ReceiverOptions } from './migration/receiver';
 export type {
   SendKind,
   SenderOptions,
@@ -30,7 +41,6 @@ export type {
   SendPagesResult,
   SenderStats,
   SenderStatsQmp,
-  ReceiverOptions,
 } from './migration/sender';
 export { RecordFlag, ENCODING_XBZRLE, FLAG_MASK, RecordError, RecordWriter, RecordReader, xbzrleBody, pageHeader } from './migration/record';
 export type { RamRecord, RecordType, RecordErrorReason, RecordWriterOptions, RecordReaderOptions } from './migration/record';

@@ -1,6 +1,7 @@
 // Bad arguments, as a table: the right error class and a message naming the
 // argument, for the addon and the twin alike.
-import { decode, decodeInto, encode, encodeInto, useKernel } from '../lib';
+import { MemoryBudget, PageCache, Receiver, Sender, decode, decodeInto, encode, encodeInto, useKernel } from '../lib';
+import { describe as describeValue } from '../lib/util/checks';
 import { eachKernel } from './helpers/kernels';
 
 function detached(size: number): Uint8Array {
@@ -45,6 +46,44 @@ const cases: Case[] = [
   ['useKernel: unknown name', () => useKernel('sse9'), RangeError, /sse9.*available/],
   ['useKernel: not a string', () => useKernel(3 as never), TypeError, /"name"/],
 ];
+
+// One message style everywhere: `The "NAME" argument|option|element must be
+// WHAT, received DESCRIPTION`, the received value described by one function.
+const styled: [string, () => unknown, ErrorConstructor, RegExp][] = [
+  ['PageCache: options a number', () => new PageCache(5 as never), TypeError, /^The "options" argument must be an object, received type number \(5\)$/],
+  ['PageCache: size a string', () => new PageCache({ size: '4096' as never }), TypeError, /^The "size" option must be a number, received type string \("4096"\)$/],
+  ['PageCache: policy unknown', () => new PageCache({ size: 4096, policy: 'lru' as never }), RangeError, /^The "policy" option must be 'qemu' or 'associative', received type string \("lru"\)$/],
+  ['PageCache: budget an object', () => new PageCache({ size: 4096, budget: {} as never }), TypeError, /^The "budget" option must be a MemoryBudget, received an instance of Object$/],
+  ['PageCache.lookup: addr negative', () => new PageCache({ size: 4096 }).lookup(-1, 0), RangeError, /^The "addr" argument must be an integer from 0 to 2\^53 - 1 .*received type number \(-1\)$/],
+  ['PageCache.insert: page short', () => new PageCache({ size: 4096 }).insert(0, page(10), 0), RangeError, /^The "page" argument must be 4096 bytes long, received 10 bytes$/],
+  ['MemoryBudget: bytes fractional', () => new MemoryBudget(1.5), RangeError, /^The "bytes" argument must be an integer from 0 to \d+, received type number \(1.5\)$/],
+  ['Sender: cache missing', () => new Sender({} as never), TypeError, /^The "cache" option must be a PageCache, received undefined$/],
+  ['Sender.sendPages: addrs element a string', () => new Sender({ cache: new PageCache({ size: 4096 }) }).sendPages(['0' as never], page()), TypeError, /^The "addrs\[0\]" element must be a number or a bigint, received type string \("0"\)$/],
+  ['Sender.sendPages: block a number', () => new Sender({ cache: new PageCache({ size: 4096 }) }).sendPages([0], page(), { block: 5 as never }), TypeError, /^The "block" option must be a string, received type number \(5\)$/],
+  ['Sender.sendPages: pages[0] short', () => new Sender({ cache: new PageCache({ size: 4096 }) }).sendPages([0], [page(8)]), RangeError, /^The "pages\[0\]" element must be 4096 bytes long, received 8 bytes$/],
+  ['Receiver.receive: record null', () => new Receiver().receive(page(), null as never), TypeError, /^The "record" argument must be a record from RecordReader, received null$/],
+];
+
+test.each(styled)('%s', (_name, call, cls, message) => {
+  expect(call).toThrow(cls);
+  expect(call).toThrow(message);
+});
+
+test('describe() names values as Node does', () => {
+  expect([null, undefined, 5, 5n, 'ab', {}, new Uint16Array(1), Object.create(null), () => 0, function f() {}].map(describeValue)).toEqual([
+    'null',
+    'undefined',
+    'type number (5)',
+    'type bigint (5n)',
+    'type string ("ab")',
+    'an instance of Object',
+    'an instance of Uint16Array',
+    'an object',
+    'a function',
+    'function f',
+  ]);
+  expect(describeValue('x'.repeat(100))).toBe(`type string ("${'x'.repeat(25)}...")`);
+});
 
 eachKernel(() => {
   test.each(cases)('%s', (_name, call, cls, message) => {

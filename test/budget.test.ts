@@ -140,8 +140,7 @@ eachBackend(() => {
   });
 });
 
-test('a twin cache and a native cache draw from the same budget', () => {
-  if (!native) return;
+(native ? test : test.skip)('a twin cache and a native cache draw from the same budget (needs the addon)', () => {
   const before = kernels()[0];
   const b = new MemoryBudget(8 * P);
   const n = new PageCache({ size: 8 * P, budget: b });

@@ -370,8 +370,7 @@ eachBackend((backend) => {
   });
 });
 
-test('the addon and the twin agree exactly on random use of both policies', () => {
-  if (!native) return;
+(native ? test : test.skip)('the addon and the twin agree exactly on random use of both policies (needs the addon)', () => {
   const run = (kernelName: string, policy: 'qemu' | 'associative'): string => {
     useKernel(kernelName);
     const rand = rng(3);

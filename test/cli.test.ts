@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { kernels } from '../lib';
+import { kernels, nativeStatus } from '../lib';
 
 const root = path.join(__dirname, '..');
 const bin = path.join(root, 'bin', 'xbzrle.js');
@@ -87,6 +87,22 @@ describe('xbzrle bench with a file workload', () => {
   });
 });
 
+describe('xbzrle bench --json -', () => {
+  test('writes the JSON to stdout and the table to stderr, usage errors exit 2', () => {
+    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--json', '-']);
+    expect(r.status).toBe(0);
+    const j = JSON.parse(r.out);
+    expect(j.rows.some((x: { op: string; workload: string }) => x.op === 'encode' && x.workload === 'unchanged')).toBe(true);
+    expect(r.err).toMatch(/L2 \(\d+ page pairs\)/);
+    expect(fs.existsSync(path.join(root, '-'))).toBe(false);
+    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '(']]) {
+      const u = cli(['bench', ...bad]);
+      expect(u.status).toBe(2);
+      expect(u.err).not.toMatch(/xbzrle: xbzrle/);
+    }
+  });
+});
+
 describe('helpful failures', () => {
   test.each([
     [['bench', '--no-such-option'], /Unknown option '--no-such-option'/],
@@ -109,7 +125,7 @@ describe('xbzrle info', () => {
     const r = cli(['info', '--json']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
-    expect(j).toMatchObject({ native: true, source: "local-build", kernels: kernels(), kernel: kernels()[0] });
+    expect(j).toMatchObject({ native: true, source: nativeStatus().source, kernels: kernels(), kernel: kernels()[0] });
     const twin = JSON.parse(cli(['info', '--json'], { XBZRLE_NO_NATIVE: '1' }).out);
     expect(twin).toMatchObject({ native: false, kernel: 'js', reason: expect.stringMatching(/XBZRLE_NO_NATIVE/) });
     expect(cli(['info']).out).toMatch(/kernels: .*js/);

@@ -80,10 +80,17 @@ describe('xbzrle inspect', () => {
     expect(r.out).toMatch(/RAM is NOT complete/);
   });
 
+  test('pages above 16 KiB are a stream the package cannot read: a StreamError, exit 1', () => {
+    const r = cli([stream, '--page-size', '32768']);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/32768-byte pages: pages above 16384 bytes are not supported.*\[ERR_XBZRLE_STREAM unsupported-page-size\]/);
+  });
+
   test('usage errors exit 2', () => {
     expect(cli([]).status).toBe(2);
     expect(cli([path.join(tmp, 'missing')]).err).toMatch(/no such file/);
-    expect(cli([stream, '--page-size', '1000']).status).toBe(2);
+    expect(cli([stream, '--page-size', '0']).status).toBe(2);
+    expect(cli([stream, '--page-size', '40000']).status).toBe(2); // not a page size at all
     expect(cli([stream, '--bogus']).status).toBe(2);
   });
 });

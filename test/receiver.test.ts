@@ -1,6 +1,6 @@
 // Receiver: applies XBZRLE record bodies with no cache; every bad record is a
 // clear error and leaves the page untouched. On the addon and the twin.
-import { Receiver, RecordError, RecordReader, RecordWriter, XbzrleError, xbzrleBody } from '../lib';
+import { Receiver, RecordError, RecordReader, RecordWriter, XbzrleError, xbzrleBody, type RamRecord } from '../lib';
 import { eachBackend } from './helpers/backends';
 
 const P = 4096;
@@ -65,6 +65,30 @@ eachBackend(() => {
     expect([...mem.subarray(0, 3)]).toEqual([3, 9, 3]);
     expect(mem.subarray(P, 2 * P).every((b) => b === 0)).toBe(true);
     expect(mem.subarray(2 * P).every((b) => b === 0xff)).toBe(true);
+  });
+
+  // Built by hand: RecordReader refuses such records itself.
+  const at = (type: 'page' | 'zero' | 'xbzrle', offset: number | bigint, body: Buffer): RamRecord =>
+    ({ type, flags: { page: 0x08, zero: 0x02, xbzrle: 0x40 }[type], offset, block: 'm', body, at: 0, length: 0 }) as RamRecord;
+
+  test.each([
+    ['PAGE', () => at('page', 0x400, Buffer.alloc(P, 3))],
+    ['ZERO', () => at('zero', 0x400, Buffer.from([7]))],
+    ['XBZRLE', () => at('xbzrle', P + 0xc00, xbzrleBody(Buffer.from([0, 1, 9])))],
+    ['bigint PAGE', () => at('page', 0x400n, Buffer.alloc(P, 3))],
+  ])('a %s record between two pages is refused with its offset, memory untouched', (_n, make) => {
+    const rec = make();
+    const mem = Buffer.alloc(4 * P, 0xee);
+    let err: unknown;
+    try {
+      rx.receive(mem, rec);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(RecordError);
+    expect(err).toMatchObject({ code: 'ERR_XBZRLE_RECORD', reason: 'unaligned-offset', offset: Number(rec.offset) });
+    expect((err as Error).message).toMatch(/not a multiple of the page size/);
+    expect(mem.every((b) => b === 0xee)).toBe(true);
   });
 
   test('bad arguments', () => {

@@ -57,14 +57,14 @@ describe('a truncated QEMU stream', () => {
     const cut = at();
     const err = await readError(bytes.subarray(0, cut));
     expect(err).toBeInstanceOf(StreamError);
-    expect(err.code).toBe('truncated');
+    expect(err).toMatchObject({ code: 'ERR_XBZRLE_STREAM', reason: 'truncated' });
     expect(err.offset).toBe(cut);
     expect(err.message).toMatch(message);
   });
 
   test('inspect keeps the counts up to the cut and reports RAM incomplete', async () => {
     const r = await inspectStream(bytes.subarray(0, marks.xbzrle.deltaOffset + 5));
-    expect(r.errors).toEqual([expect.objectContaining({ code: 'truncated', offset: marks.xbzrle.deltaOffset + 5 })]);
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'ERR_XBZRLE_STREAM', reason: 'truncated', offset: marks.xbzrle.deltaOffset + 5 })]);
     expect(r.ramComplete).toBe(false);
     expect(r.xbzrle.records).toBe(marks.xbzrleBefore);
     expect(r.records.zero.count).toBeGreaterThan(30000);
@@ -74,37 +74,37 @@ describe('a truncated QEMU stream', () => {
 describe('a corrupted QEMU stream', () => {
   test('a wrong magic is reported at byte 0', async () => {
     const err = await readError(damaged(0, 0x51 ^ 0xff));
-    expect([err.code, err.offset]).toEqual(['bad-magic', 0]);
+    expect([err.reason, err.offset]).toEqual(['bad-magic', 0]);
   });
 
   test("an XBZRLE record's encoding byte", async () => {
     const at = marks.xbzrle.deltaOffset - 3;
     const err = await readError(damaged(at, 0x02));
-    expect([err.code, err.offset]).toEqual(['bad-xbzrle', at]);
+    expect([err.reason, err.offset]).toEqual(['bad-xbzrle', at]);
   });
 
   test("an XBZRLE record's length over the page size", async () => {
     const at = marks.xbzrle.deltaOffset - 2;
     const err = await readError(damaged(at, 0x10)); // 0x10xx > 4096
-    expect([err.code, err.offset]).toEqual(['bad-xbzrle', at]);
+    expect([err.reason, err.offset]).toEqual(['bad-xbzrle', at]);
     expect(err.message).toMatch(/longer than the 4096-byte page/);
   });
 
   test("a block name's letter", async () => {
     const at = marks.named + 9; // first letter after the address word and length byte
     const err = await readError(damaged(at, 0x21));
-    expect([err.code, err.offset]).toEqual(['unknown-block', marks.named]);
+    expect([err.reason, err.offset]).toEqual(['unknown-block', marks.named]);
   });
 
   test("a record's flags", async () => {
     const at = marks.xbzrle.offset + 7; // low byte of the address word: the flags
     const err = await readError(damaged(at, 0x61)); // XBZRLE | CONTINUE | 0x01
-    expect([err.code, err.offset]).toEqual(['bad-ram-flags', marks.xbzrle.offset]);
+    expect([err.reason, err.offset]).toEqual(['bad-ram-flags', marks.xbzrle.offset]);
   });
 
   test('a section type byte', async () => {
     const err = await readError(damaged(marks.part, 0x09));
-    expect([err.code, err.offset]).toEqual(['bad-section', marks.part]);
+    expect([err.reason, err.offset]).toEqual(['bad-section', marks.part]);
   });
 
   test('a delta the decoder rejects: reported at its bad byte, reading goes on, the page is kept', async () => {
@@ -113,7 +113,7 @@ describe('a corrupted QEMU stream', () => {
     b[at] = 0xff; // a first run length that needs three ULEB128 bytes
     b[at + 1] = 0xff;
     const r = await inspectStream(b);
-    expect(r.errors).toEqual([expect.objectContaining({ code: 'bad-xbzrle', offset: at })]);
+    expect(r.errors).toEqual([expect.objectContaining({ code: 'ERR_XBZRLE_STREAM', reason: 'bad-xbzrle', offset: at })]);
     expect(r.errors[0].message).toMatch(/more than two ULEB128 bytes/);
     expect(r.ramComplete).toBe(true);
     const clean = await inspectStream(bytes);

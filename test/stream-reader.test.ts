@@ -199,10 +199,10 @@ describe('readMigration errors carry the offset of the bad bytes', () => {
     ['cut between records', () => { const b = ram(); return { bytes: b.build(), offset: b.offset }; }, 'truncated', /before its EOF marker/],
   ];
 
-  test.each(cases)('%s', async (_name, make, code, message) => {
+  test.each(cases)('%s', async (_name, make, reason, message) => {
     const { bytes, offset } = make();
     const err = await failure(bytes);
-    expect({ code: err.code, offset: err.offset }).toEqual({ code, offset });
+    expect({ code: err.code, reason: err.reason, offset: err.offset }).toEqual({ code: 'ERR_XBZRLE_STREAM', reason, offset });
     expect(err.message).toMatch(message);
     expect(err.message).toMatch(new RegExp(`at byte ${offset}\\)$`));
   });
@@ -211,7 +211,7 @@ describe('readMigration errors carry the offset of the bad bytes', () => {
     const { bytes } = sample();
     const gz = zlib.gzipSync(bytes);
     const err = await failure(gz.subarray(0, gz.length >> 1));
-    expect(err.code).toBe('bad-input');
+    expect(err).toMatchObject({ code: 'ERR_XBZRLE_STREAM', reason: 'bad-input' });
     expect(err.message).toMatch(/unexpected end of file/);
     expect(err.offset).toBeLessThanOrEqual(bytes.length);
   });
@@ -223,7 +223,7 @@ describe('inspectStream on synthetic streams', () => {
     const bad = b.offset + 8 + 3; // a CONTINUE record: no block name
     b.xbzrle(null, P, [0x81, 0x81, 0x01, 0x01]).xbzrle(null, P, delta1).eos().part(2, 0x03).eos().eof();
     const r = await inspectStream(b.build());
-    expect(r.errors).toEqual([{ offset: bad, code: 'bad-xbzrle', message: expect.stringMatching(/more than two ULEB128 bytes/) }]);
+    expect(r.errors).toEqual([{ offset: bad, code: 'ERR_XBZRLE_STREAM', reason: 'bad-xbzrle', message: expect.stringMatching(/more than two ULEB128 bytes/) }]);
     expect(r.xbzrle.records).toBe(1);
     expect(r.xbzrle.identical).toBe(1);
     expect(r.eof).toBe(true);

@@ -3,6 +3,7 @@
 // records which one serves and why (lib/backend/status.ts reports it).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { markAsUntransferable } from 'node:worker_threads';
 import * as twin from '../twin/codec';
 import * as twinBatch from '../twin/batch';
 
@@ -54,6 +55,8 @@ export interface NativeAddon extends Backend {
     ...args: [...Parameters<Backend['decodePages']>, works: number, chunkPages: number, done: JobDone]
   ): NativeJob;
   cancelJob(job: NativeJob): void;
+  /** The function async batches call on each ArrayBuffer they use. */
+  setUntransferable?(markAsUntransferable: (ab: object) => void): void;
   /** [jobs still holding their inputs, jobs not yet freed], process-wide. */
   jobCounts(): [number, number];
 }
@@ -138,6 +141,9 @@ function load(): { addon: NativeAddon | null; info: LoadInfo } {
   try {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const addon = require(file) as NativeAddon;
+    // Async batches mark the ArrayBuffers they use untransferable, so a
+    // transfer during the job copies instead of freeing memory the threads read.
+    if (typeof addon.setUntransferable === 'function') addon.setUntransferable(markAsUntransferable);
     return { addon, info: { source: sourceOf(file), path: file, reason: null } };
   } catch (err) {
     const kind = sourceOf(file) === 'prebuild' ? 'the prebuild' : 'the local build';
@@ -165,10 +171,9 @@ if (addon === null && process.env.XBZRLE_NO_NATIVE !== '1') {
   if (!g[WARNED]) {
     g[WARNED] = true;
     process.emitWarning(
-      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, slower). ` +
-        'To get the native addon, allow the install script of xbzrle ' +
-        '(`npm install-scripts approve xbzrle`), then run `npm rebuild xbzrle` ' +
-        '(a compiler is needed only where no prebuild fits: g++ or clang, make, python3). ' +
+      `xbzrle: ${loadInfo.reason}; the TypeScript twin serves instead (same results, 5-60x slower). ` +
+        `To build the native addon here: cd ${JSON.stringify(root)} && npx --yes node-gyp@11 rebuild ` +
+        '(needs python3, make and a C++17 compiler; the package runs no install script). ' +
         'Set XBZRLE_NO_NATIVE=1 to use the twin without this warning.',
       { code: 'XBZRLE_NO_NATIVE' },
     );

@@ -1,6 +1,7 @@
 // kernels.ts: which encoder runs. The addon's kernels (best first), then 'js'
 // for the twin; the choice is per thread (each worker loads its own copy).
 import { addon, twinBackend, type Backend } from './binding';
+import { describe } from '../util/checks';
 
 let current: Backend = addon ?? twinBackend;
 let currentName = addon ? addon.kernel() : 'js';
@@ -23,7 +24,7 @@ export function kernel(): string {
 /** Forces a kernel by name; RangeError for an unknown or unsupported one. */
 export function useKernel(name: string): void {
   if (typeof name !== 'string') {
-    throw new TypeError(`The "name" argument must be a string, received ${typeof name}`);
+    throw new TypeError(`The "name" argument must be a string, received ${describe(name)}`);
   }
   if (name === 'js') {
     current = twinBackend;

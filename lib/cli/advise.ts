@@ -6,7 +6,8 @@ import { ContentStore, OUTCOME_UNKNOWN } from '../profile/content-store';
 import { ProfileError } from '../profile/errors';
 import type { PassRecord } from '../profile/profiler';
 import { TraceReader } from '../profile/trace';
-import { ANALYSIS_HELP, ANALYSIS_OPTIONS, analysisOptions, emit } from './analysis-options';
+import { ANALYSIS_HELP, ANALYSIS_OPTIONS, analysisOptions, checkBudget, emit } from './analysis-options';
+import { failed, usage } from './options';
 
 export const ADVISE_HELP = `Usage: xbzrle advise FILE [options]
 
@@ -31,28 +32,33 @@ function reencode(pass: PassRecord, store: ContentStore): PassRecord {
 }
 
 export async function adviseCommand(v: Record<string, unknown>, positionals: string[]): Promise<number> {
-  if (positionals.length !== 1) throw new RangeError('give one trace file: xbzrle advise FILE');
+  if (positionals.length !== 1) throw usage('give one trace file: xbzrle advise FILE');
   const file = positionals[0];
   const options = analysisOptions(v);
   let reader: TraceReader;
   try {
     reader = new TraceReader(file);
   } catch (err) {
-    if (err instanceof ProfileError) {
-      console.error(`xbzrle advise: ${err.message}`);
-      return 1;
-    }
+    if (err instanceof ProfileError) throw failed(err.message);
     throw err;
   }
   const h = reader.head;
+  checkBudget(options, h.pageSize);
   const an = new ProfileAnalysis(h.pageSize, { sampling: options.sampling });
   const store = new ContentStore(h.pageSize, Infinity);
   let totalPages = 0;
   let withContents = false;
-  for (const pass of reader.passes()) {
-    withContents ||= pass.contents !== null;
-    an.add(reencode(pass, store));
-    totalPages = pass.totalPages;
+  try {
+    for (const pass of reader.passes()) {
+      withContents ||= pass.contents !== null;
+      an.add(reencode(pass, store));
+      totalPages = pass.totalPages;
+    }
+  } catch (err) {
+    reader.close();
+    if (err instanceof ProfileError) throw failed(err.message);
+    // The reader checks the structure; what slips past it is still the file's fault here.
+    throw failed(`${file}: malformed trace at byte ${reader.chunkOffset}: ${(err as Error).message}`);
   }
   reader.close();
   if (reader.truncated) console.error(`xbzrle advise: ${file} ends inside a chunk (the recording was cut short); using the complete passes`);

@@ -1,9 +1,8 @@
 // cli/bench.ts: `xbzrle bench`: runs the harness, prints a table, writes
 // JSON and an HTML report on request.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import * as api from '../index';
+import { JSON_HELP, JSON_OPTION, jsonTarget, parsePageSize, parseRegExp, usage, writeOutput, writeReportDir } from './options';
 import type { BenchOptions, Regime, Row } from '../bench/harness';
 import type { Workload } from '../bench/workloads';
 
@@ -17,7 +16,7 @@ compressors (deflate level 1; LZ4 and zstd when installed).
 
 Options:
   --quick              a short run (under 30 s): L2 regime only, shorter timing
-  --json FILE          write the results as JSON (host, kernels, every row)
+  ${JSON_HELP}
   --report DIR         write DIR/index.html, a self-contained page with charts
   --filter REGEX       only rows whose id (regime/workload/op/kernel/path) matches
   --page-size N        page size in bytes, 1..16384 (default 4096)
@@ -30,7 +29,7 @@ Options:
 
 export const BENCH_OPTIONS: ParseArgsConfig['options'] = {
   quick: { type: 'boolean' },
-  json: { type: 'string' },
+  ...JSON_OPTION,
   report: { type: 'string' },
   filter: { type: 'string' },
   'page-size': { type: 'string' },
@@ -40,22 +39,11 @@ export const BENCH_OPTIONS: ParseArgsConfig['options'] = {
   'no-progress': { type: 'boolean' },
 };
 
-// The harness and the table and progress packages are optional peers of the
-// published package (devDependencies here), so plain library users do not
-// install them; this says how to get them when they are missing.
+// The harness, table and progress packages are dependencies, loaded only
+// when the bench runs, so plain library users never pay for them.
 function load<T>(name: string): T {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    return require(name) as T;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND') {
-      throw new Error(
-        `xbzrle bench needs the optional packages benchmark, cli-table3 and cli-progress: ` +
-          `npm install benchmark cli-table3 cli-progress`,
-      );
-    }
-    throw err;
-  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require(name) as T;
 }
 
 function fmt(v: number | null, digits = 2): string {
@@ -69,31 +57,21 @@ export async function benchCommand(v: Record<string, unknown>): Promise<number> 
   const Table = load<typeof import('cli-table3')>('cli-table3');
   const progress = load<typeof import('cli-progress')>('cli-progress');
 
-  const pageSize = v['page-size'] === undefined ? 4096 : Number(v['page-size']);
-  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 16384) {
-    throw new RangeError(`--page-size must be an integer from 1 to 16384, received ${String(v['page-size'])}`);
-  }
+  const pageSize = v['page-size'] === undefined ? 4096 : parsePageSize(v['page-size']);
   const quick = !!v.quick;
   const regimes = ((v.regime as string[] | undefined) ?? (quick ? ['l2'] : harness.REGIMES)) as Regime[];
-  for (const r of regimes) if (!harness.REGIMES.includes(r)) throw new RangeError(`--regime ${r}: expected hot, l2 or cold`);
+  for (const r of regimes) if (!harness.REGIMES.includes(r)) throw usage(`--regime ${r}: expected hot, l2 or cold`);
   const workloads: Workload[] = ((v.workload as string[] | undefined) ?? WORKLOADS.map((w) => w.name)).map((name) => {
     if (name.startsWith('file:')) return fileWorkload(name);
     const w = WORKLOADS.find((x) => x.name === name);
-    if (!w) throw new RangeError(`--workload ${name}: expected one of ${WORKLOADS.map((x) => x.name).join(', ')} or file:A,B`);
+    if (!w) throw usage(`--workload ${name}: expected one of ${WORKLOADS.map((x) => x.name).join(', ')} or file:A,B`);
     return w;
   });
   const all = api.kernels();
   const kernels = (v.kernel as string[] | undefined) ?? all;
-  for (const k of kernels) if (!all.includes(k)) throw new RangeError(`--kernel ${k}: this machine runs ${all.join(', ')}`);
-  let filter: RegExp | undefined;
-  if (v.filter !== undefined) {
-    try {
-      filter = new RegExp(v.filter as string);
-    } catch (err) {
-      throw new RangeError(`--filter: ${(err as Error).message}`);
-    }
-  }
-  const jsonPath = v.json as string | undefined;
+  for (const k of kernels) if (!all.includes(k)) throw usage(`--kernel ${k}: this machine runs ${all.join(', ')}`);
+  const filter = v.filter === undefined ? undefined : parseRegExp(v.filter, '--filter');
+  const jsonPath = jsonTarget(v);
   const reportDir = v.report as string | undefined;
 
   const tty = process.stderr.isTTY && !v['no-progress'];
@@ -115,27 +93,25 @@ export async function benchCommand(v: Record<string, unknown>): Promise<number> 
   const result = await harness.runBench(opts);
   bar?.stop();
 
-  printTable(result.rows, Table);
-  if (result.absent.length) console.log(`\nNot measured: ${result.absent.join('; ')}`);
+  // With the JSON on stdout, the table goes to stderr.
+  const log = jsonPath === '-' ? console.error : console.log;
+  printTable(result.rows, Table, log);
+  if (result.absent.length) log(`\nNot measured: ${result.absent.join('; ')}`);
 
   const { toJson } = await import('../bench/json');
   const json = toJson(result, { pageSize, quick, regimes });
   if (jsonPath) {
-    fs.mkdirSync(path.dirname(path.resolve(jsonPath)), { recursive: true });
-    fs.writeFileSync(jsonPath, JSON.stringify(json, null, 2) + '\n');
-    console.error(`wrote ${jsonPath}`);
+    writeOutput(jsonPath, JSON.stringify(json, null, 2) + '\n');
+    if (jsonPath !== '-') console.error(`wrote ${jsonPath}`);
   }
   if (reportDir) {
     const { renderReport } = await import('../bench/report');
-    fs.mkdirSync(reportDir, { recursive: true });
-    const file = path.join(reportDir, 'index.html');
-    fs.writeFileSync(file, renderReport(json));
-    console.error(`wrote ${file}`);
+    console.error(`wrote ${writeReportDir(reportDir, renderReport(json))}`);
   }
   return 0;
 }
 
-function printTable(rows: Row[], Table: typeof import('cli-table3')): void {
+function printTable(rows: Row[], Table: typeof import('cli-table3'), log: (line: string) => void): void {
   for (const regime of [...new Set(rows.map((r) => r.regime))]) {
     const t = new Table({
       head: ['workload', 'op', 'kernel', 'path', 'ns/page', 'GB/s', 'pages/s', 'bytes/page', 'x compare', 'x copy'],
@@ -146,7 +122,7 @@ function printTable(rows: Row[], Table: typeof import('cli-table3')): void {
       t.push([r.workload, r.op, r.kernel ?? '', r.path ?? '', fmt(r.nsPerPage, 1), fmt(r.gbPerSec), fmt(r.pagesPerSec), fmt(r.bytesPerPage, 0), fmt(r.xCompare), fmt(r.xCopy)]);
     }
     const pages = rows.find((x) => x.regime === regime)?.pages ?? 0;
-    console.log(`\n${regime.toUpperCase()} (${pages} page pairs)`);
-    console.log(t.toString());
+    log(`\n${regime.toUpperCase()} (${pages} page pairs)`);
+    log(t.toString());
   }
 }

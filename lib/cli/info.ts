@@ -1,10 +1,17 @@
 // cli/info.ts: `xbzrle info`: what runs here and why.
+import type { ParseArgsConfig } from 'node:util';
 import * as api from '../index';
+import { JSON_HELP, JSON_OPTION, jsonTarget, writeOutput } from './options';
 
-export const INFO_HELP = `Usage: xbzrle info [--json]
+export const INFO_HELP = `Usage: xbzrle info [--json [FILE]]
 
 Prints the package version, the kernel in use, every kernel this CPU runs,
-and whether the native addon or the TypeScript twin is loaded (and why).`;
+and whether the native addon or the TypeScript twin is loaded (and why).
+
+Options:
+  ${JSON_HELP}`;
+
+export const INFO_OPTIONS: ParseArgsConfig['options'] = { ...JSON_OPTION };
 
 export function infoCommand(values: Record<string, unknown>): number {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -22,15 +29,20 @@ export function infoCommand(values: Record<string, unknown>): number {
     kernel: api.kernel(),
     kernels: api.kernels(),
   };
-  if (values.json) {
-    console.log(JSON.stringify(info, null, 2));
-    return 0;
+  const json = jsonTarget(values);
+  if (json) {
+    writeOutput(json, JSON.stringify(info, null, 2) + '\n');
   }
-  console.log(`xbzrle ${info.version} (Node ${info.node}, ${info.platform})`);
+  // With the JSON on stdout, the text goes to stderr.
+  const log = json === '-' ? console.error : console.log;
+  log(`xbzrle ${info.version} (Node ${info.node}, ${info.platform})`);
   const engine = info.native ? `native addon, ${info.source === 'prebuild' ? 'prebuilt' : 'built on this machine'}: ${info.path}` : `TypeScript twin (${info.reason})`;
-  console.log(`engine:  ${engine}`);
-  console.log(`target:  ${info.wants}`);
-  console.log(`kernel:  ${info.kernel}`);
-  console.log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
+  log(`engine:  ${engine}`);
+  log(`target:  ${info.wants}`);
+  log(`kernel:  ${info.kernel}`);
+  log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
+  if (!info.native) {
+    log('NOTE:    no native addon: every codec call, and `xbzrle bench`, runs the TypeScript twin');
+  }
   return 0;
 }

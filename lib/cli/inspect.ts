@@ -3,6 +3,7 @@
 import * as fs from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
 import { inspectStream, type InspectReport } from '../stream/inspect';
+import { JSON_HELP, JSON_OPTION, checkOutputDir, failed, jsonTarget, parsePageSize, usage, writeOutput } from './options';
 
 export const INSPECT_HELP = `Usage: xbzrle inspect STREAM [options]
 
@@ -21,16 +22,18 @@ Options:
                       with a hash suffix past 200 bytes; files are made new,
                       never overwritten or followed through a link; the
                       report lists each block's file
-  --json              print the report as JSON
+  ${JSON_HELP}
   --parts             list every part of the RAM section (text output)
-  --page-size N       target page size if the stream does not say (default 4096)
+  --page-size N       target page size if the stream does not say (default 4096;
+                      1..16384, the codec's range; a larger power of two is
+                      read as the stream's and refused as unsupported, exit 1)
 
 Exit status: 0 when the stream reads without error, 1 when it is truncated or
 malformed (the error gives the byte offset), 2 on bad usage.`;
 
 export const INSPECT_OPTIONS: ParseArgsConfig['options'] = {
   'extract-ram': { type: 'string' },
-  json: { type: 'boolean' },
+  ...JSON_OPTION,
   parts: { type: 'boolean' },
   'page-size': { type: 'string' },
 };
@@ -116,7 +119,7 @@ export function formatReport(name: string, r: InspectReport, showParts: boolean)
   if (r.commands.length) out.push(`Commands: ${r.commands.join(', ')}`);
   if (r.errors.length) {
     out.push('', 'Errors');
-    for (const e of r.errors) out.push(`  byte ${e.offset}: ${e.message} [${e.code}]`);
+    for (const e of r.errors) out.push(`  byte ${e.offset}: ${e.message} [${e.code} ${e.reason}]`);
   }
   const files = r.blocks.filter((b) => b.file);
   if (files.length) {
@@ -126,22 +129,36 @@ export function formatReport(name: string, r: InspectReport, showParts: boolean)
   return out.join('\n');
 }
 
+/**
+ * --page-size: the codec's range, or a larger power of two (up to 2^30, as
+ * target-page-bits allows), which the reader refuses as unsupported with a
+ * StreamError: such a stream exists, this package cannot read it.
+ */
+function inspectPageSize(text: unknown): number {
+  const s = String(text).trim();
+  const v = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (v > 16384 && v <= 2 ** 30 && (v & (v - 1)) === 0) return v;
+  return parsePageSize(text);
+}
+
 export async function inspectCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
-  if (positionals.length !== 1) throw new RangeError('give exactly one STREAM (a path, or - for standard input)');
+  if (positionals.length !== 1) throw usage('give exactly one STREAM (a path, or - for standard input)');
   const [name] = positionals;
-  let pageSize: number | undefined;
-  if (values['page-size'] !== undefined) {
-    pageSize = Number(values['page-size']);
-    if (!Number.isInteger(pageSize) || pageSize < 512 || pageSize > 65536 || (pageSize & (pageSize - 1)) !== 0) {
-      throw new RangeError(`--page-size must be a power of two from 512 to 65536, received ${String(values['page-size'])}`);
-    }
+  const pageSize = values['page-size'] === undefined ? undefined : inspectPageSize(values['page-size']);
+  if (name !== '-' && !fs.existsSync(name)) throw usage(`no such file: ${name}`);
+  if (name !== '-' && fs.statSync(name).isDirectory()) throw usage(`${name} is a directory, not a stream`);
+  const json = jsonTarget(values);
+  const extractRam = values['extract-ram'] as string | undefined;
+  if (extractRam !== undefined) checkOutputDir(extractRam, '--extract-ram');
+  const report = await inspectStream(name === '-' ? process.stdin : name, { extractRam, pageSize });
+  if (json) writeOutput(json, JSON.stringify({ input: name, ...report }, null, 2) + '\n');
+  // Not a migration stream at all (no header read): the error alone, no empty report.
+  if (report.version === undefined && report.errors.length) {
+    const e = report.errors[0];
+    throw failed(`${name}: ${e.message.replace(/ \(at byte \d+\)$/, '')} (byte ${e.offset}) [${e.code}]`);
   }
-  if (name !== '-' && !fs.existsSync(name)) throw new RangeError(`no such file: ${name}`);
-  const report = await inspectStream(name === '-' ? process.stdin : name, {
-    extractRam: values['extract-ram'] as string | undefined,
-    pageSize,
-  });
-  if (values.json) console.log(JSON.stringify({ input: name, ...report }, null, 2));
-  else console.log(formatReport(name, report, !!values.parts));
+  const text = formatReport(name, report, !!values.parts);
+  if (json === '-') console.error(text);
+  else console.log(text);
   return report.errors.length ? 1 : 0;
 }

@@ -1,13 +1,12 @@
 // cli/main.ts: the `xbzrle` command. Arguments are parsed with node's own
 // util.parseArgs (no dependency); each subcommand lives in its own file.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import { benchCommand, BENCH_HELP, BENCH_OPTIONS } from './bench';
-import { infoCommand, INFO_HELP } from './info';
+import { infoCommand, INFO_HELP, INFO_OPTIONS } from './info';
 import { inspectCommand, INSPECT_HELP, INSPECT_OPTIONS } from './inspect';
 import { profileCommand, PROFILE_HELP, PROFILE_OPTIONS } from './profile';
 import { adviseCommand, ADVISE_HELP, ADVISE_OPTIONS } from './advise';
-
-export class UsageError extends Error {}
+import { CliError, EXIT, parseCommandLine } from './options';
 
 const HELP = `Usage: xbzrle <command> [options]
 
@@ -18,58 +17,73 @@ Commands:
   profile   watch a live process's dirty pages and advise an XBZRLE cache size (Linux)
   advise    the same report and advice from a trace recorded by "profile --record"
 
-Run "xbzrle <command> --help" for the options of a command.`;
+Run "xbzrle <command> --help" for the options of a command.
+
+Every command takes --json [FILE] (no FILE or "-": standard output).
+Exit status: 0 success, 1 the work failed, 2 bad usage.`;
 
 interface Command {
   help: string;
   options: ParseArgsConfig['options'];
-  allowPositionals?: boolean;
+  /** Positional arguments the command needs (0: none allowed). */
+  positionals?: number;
   run(values: Record<string, unknown>, positionals: string[]): Promise<number> | number;
 }
 
 const COMMANDS: Record<string, Command> = {
   bench: { help: BENCH_HELP, options: BENCH_OPTIONS, run: benchCommand },
-  info: { help: INFO_HELP, options: { json: { type: 'boolean' } }, run: infoCommand },
-  inspect: { help: INSPECT_HELP, options: INSPECT_OPTIONS, allowPositionals: true, run: inspectCommand },
+  info: { help: INFO_HELP, options: INFO_OPTIONS, run: infoCommand },
+  inspect: { help: INSPECT_HELP, options: INSPECT_OPTIONS, positionals: 1, run: inspectCommand },
   profile: { help: PROFILE_HELP, options: PROFILE_OPTIONS, run: profileCommand },
-  advise: { help: ADVISE_HELP, options: ADVISE_OPTIONS, allowPositionals: true, run: adviseCommand },
+  advise: { help: ADVISE_HELP, options: ADVISE_OPTIONS, positionals: 1, run: adviseCommand },
 };
 
-/** Runs the CLI; resolves to the exit code. */
+/** Runs the CLI; resolves to the exit status (0 success, 1 the work failed, 2 usage). */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(HELP);
-    return name ? 0 : 2;
+    return name ? EXIT.ok : EXIT.usage;
   }
   if (name === '--version' || name === '-v') {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     console.log((require('../../package.json') as { version: string }).version);
-    return 0;
+    return EXIT.ok;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
   if (!cmd) {
     console.error(`xbzrle: unknown command "${name}"\n\n${HELP}`);
-    return 2;
+    return EXIT.usage;
   }
   if (rest.includes('--help') || rest.includes('-h')) {
     console.log(cmd.help);
-    return 0;
-  }
-  let parsed;
-  try {
-    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: !!cmd.allowPositionals, strict: true });
-  } catch (err) {
-    console.error(`xbzrle ${name}: ${(err as Error).message}\n\n${cmd.help}`);
-    return 2;
+    return EXIT.ok;
   }
   try {
+    const parsed = parseCommandLine(rest, cmd.options, cmd.positionals ?? 0);
     return await cmd.run(parsed.values, parsed.positionals);
   } catch (err) {
-    if (err instanceof UsageError || err instanceof RangeError || err instanceof TypeError) {
-      console.error(`xbzrle ${name}: ${err.message}\n\nRun "xbzrle ${name} --help" for the options.`);
-      return 2;
-    }
-    throw err;
+    return report(name, err);
   }
+}
+
+/**
+ * Prints an error once, prefixed "xbzrle NAME:". Only a CliError can mean
+ * bad usage; anything else (a coded data error, or a bug) is exit 1, with
+ * the stack when XBZRLE_DEBUG is set.
+ */
+export function report(name: string, err: unknown): number {
+  if (err instanceof CliError) {
+    const hint = err.status === EXIT.usage ? `\n\nRun "xbzrle ${name} --help" for the options.` : '';
+    console.error(`xbzrle ${name}: ${err.message}${hint}`);
+    return err.status;
+  }
+  const e = err as { message?: unknown; code?: unknown; stack?: unknown } | null;
+  const msg = e && typeof e.message === 'string' ? e.message : String(err);
+  // A TypeError or RangeError without a code is a bug here, not the user's input.
+  const coded = !!e && typeof e.code === 'string';
+  const bug = !coded && (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError);
+  console.error(`xbzrle ${name}: ${msg}${bug ? ' (an internal error: please report it, with XBZRLE_DEBUG=1 for the stack)' : ''}`);
+  if (process.env.XBZRLE_DEBUG && e && typeof e.stack === 'string') console.error(e.stack);
+  return EXIT.failed;
 }

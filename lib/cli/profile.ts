@@ -5,8 +5,10 @@ import { ProfileAnalysis } from '../profile/analysis';
 import { ProfileError } from '../profile/errors';
 import { runProfile, type PassRecord, type Profiler } from '../profile/profiler';
 import { TraceWriter, type TraceContents } from '../profile/trace';
-import { formatBytes, parseBytes } from '../util/sizes';
-import { ANALYSIS_HELP, ANALYSIS_OPTIONS, analysisOptions, emit } from './analysis-options';
+import { formatBytes } from '../util/sizes';
+import { ANALYSIS_HELP, ANALYSIS_OPTIONS, MAX_BUDGET, analysisOptions, emit } from './analysis-options';
+import { checkOutputFile, failed, parseDuration, parseEnum, parseInteger, parseSize, usage as usageError } from './options';
+import { checkProcess } from './process-check';
 
 export const PROFILE_HELP = `Usage: xbzrle profile --pid PID [options]
 
@@ -18,8 +20,9 @@ Needs ptrace access to the process: run as root or with CAP_SYS_PTRACE.
 Profiling:
   --pid PID            the process (a QEMU process: its guest RAM is found
                        automatically; otherwise every writable private mapping)
-  --duration S         seconds to profile (default 10; Ctrl-C stops early)
-  --interval S         seconds per pass (default 1)
+  --duration S         seconds to profile (default 10; 10, 90s, 5m or 2h; at most
+                       7 days; Ctrl-C stops early, leaving out the part-interval)
+  --interval S         seconds per pass (default 1; 0.01 s to 1 h, at most the duration)
   --region SPEC        memory to profile instead (repeatable): a hex range
                        START-END, "anon", or a pathname match ("[heap]",
                        "memfd:pc.ram")
@@ -48,25 +51,24 @@ export const PROFILE_OPTIONS: ParseArgsConfig['options'] = {
   ...ANALYSIS_OPTIONS,
 };
 
-function positive(v: unknown, name: string, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!(n > 0)) throw new RangeError(`${name} must be a positive number, received ${String(v)}`);
-  return n;
-}
+/** The longest --duration and --interval accepted (seconds). */
+export const MAX_DURATION = 7 * 86400;
+export const MAX_INTERVAL = 3600;
 
 export async function profileCommand(v: Record<string, unknown>): Promise<number> {
-  if (v.pid === undefined) throw new RangeError('--pid is required');
-  const pid = Number(v.pid);
-  if (!Number.isSafeInteger(pid) || pid < 1) throw new RangeError(`--pid must be a positive integer, received ${String(v.pid)}`);
-  const duration = positive(v.duration, '--duration', 10);
-  const interval = positive(v.interval, '--interval', 1);
-  const method = (v.method as string | undefined) ?? 'auto';
-  if (method !== 'auto' && method !== 'soft-dirty' && method !== 'content') throw new RangeError(`--method must be auto, soft-dirty or content, received ${method}`);
-  const contents = ((v['record-contents'] as string | undefined) ?? 'outcomes') as TraceContents;
-  if (!['none', 'outcomes', 'pages'].includes(contents)) throw new RangeError(`--record-contents must be none, outcomes or pages, received ${contents}`);
-  const contentBudget = v['content-budget'] === undefined ? undefined : parseBytes(v['content-budget'] as string, '--content-budget');
-  const options = analysisOptions(v);
+  // Every option is checked here, before the process is touched.
+  if (v.pid === undefined) throw usageError('--pid is required');
+  const pid = parseInteger(v.pid, '--pid', { min: 1, max: 2 ** 22 });
+  const duration = v.duration === undefined ? 10 : parseDuration(v.duration, '--duration', { min: 0.01, max: MAX_DURATION });
+  const interval = v.interval === undefined ? Math.min(1, duration) : parseDuration(v.interval, '--interval', { min: 0.01, max: MAX_INTERVAL });
+  if (interval > duration) throw usageError(`--interval ${interval} s is longer than --duration ${duration} s`);
+  const method = parseEnum(v.method ?? 'auto', '--method', ['auto', 'soft-dirty', 'content'] as const);
+  const contents: TraceContents = parseEnum(v['record-contents'] ?? 'outcomes', '--record-contents', ['none', 'outcomes', 'pages'] as const);
+  const contentBudget = v['content-budget'] === undefined ? undefined : parseSize(v['content-budget'], '--content-budget', { min: 65536, max: MAX_BUDGET });
+  if (v.record !== undefined) checkOutputFile(String(v.record), '--record');
+  const options = analysisOptions(v, 1);
+  const target = checkProcess(pid);
+  if (options.budget !== undefined) analysisOptions(v, target.pageSize);
   const quiet = !!v.quiet;
   const startedAt = new Date().toISOString();
   // Set once the baseline is taken (the page size is known then).
@@ -80,7 +82,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
       pid,
       duration,
       interval,
-      method: method as 'auto',
+      method,
       regions: v.region as string[] | undefined,
       contentBudget,
       recordContents: !!v.record && contents === 'pages',
@@ -121,10 +123,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
       },
     });
   } catch (err) {
-    if (err instanceof ProfileError) {
-      console.error(`xbzrle profile: ${err.message}`);
-      return 1;
-    }
+    if (err instanceof ProfileError) throw failed(err.message);
     throw err;
   } finally {
     process.removeListener('SIGINT', onSigint);
@@ -135,6 +134,9 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions, encodeMicrosPerPage });
   if (state.trace) console.error(`wrote ${state.trace.path}`);
   if (run.ended === 'exited') console.error(`xbzrle profile: PID ${pid} exited after ${run.passes} passes; reporting those`);
+  if (run.partialSeconds > 0) {
+    console.error(`xbzrle profile: stopped early; the last ${run.partialSeconds.toFixed(2)} s (part of an interval) is left out, so every pass is a full ${interval} s`);
+  }
   const report = state.an!.report(
     {
       source: 'live',

@@ -3,7 +3,8 @@
 import * as os from 'node:os';
 import { addon, type JobDone, type NativeJob } from '../backend/binding';
 import { backend } from '../backend/kernels';
-import { abortError, checkInteger, checkSignal } from '../util/errors';
+import { checkInteger, checkSignal } from '../util/checks';
+import { BatchError, abortError } from '../util/errors';
 import {
   type DecodePagesOptions,
   type EncodePagesOptions,
@@ -77,7 +78,7 @@ function run(signal: AbortSignal | undefined, start: (done: JobDone) => NativeJo
       if (onAbort) signal!.removeEventListener('abort', onAbort);
       if (state === 0) resolve(value);
       else if (state === 1) reject(abortError(signal!));
-      else reject(Object.assign(new Error(String(value)), { code: 'ERR_XBZRLE_BATCH' }));
+      else reject(new BatchError(String(value)));
     };
     const job = start(done);
     if (signal) {

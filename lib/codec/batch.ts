@@ -2,15 +2,8 @@
 // crossing into the addon per batch, not per page), with the argument checks
 // that the async forms share.
 import { backend } from '../backend/kernels';
-import {
-  MAX_PAGE_SIZE,
-  batchRejection,
-  checkBytes,
-  checkInt32Array,
-  checkInteger,
-  checkOptions,
-  checkUint32Array,
-} from '../util/errors';
+import { MAX_PAGE_SIZE, checkBytes, checkInt32Array, checkInteger, checkOptions, checkUint32Array } from '../util/checks';
+import { batchRejection } from '../util/errors';
 import { PAGE_SIZE } from './page';
 
 /** Options every batch function takes. */

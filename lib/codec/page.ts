@@ -1,6 +1,7 @@
 // codec.ts: encode and decode of one page, with the argument checks.
 import { backend } from '../backend/kernels';
-import { MAX_PAGE_SIZE, checkBytes, checkInteger, checkOptions, checkPage, rejection } from '../util/errors';
+import { MAX_PAGE_SIZE, checkBytes, checkInteger, checkOptions, checkPage } from '../util/checks';
+import { rejection } from '../util/errors';
 
 /** QEMU's default target page size. */
 export const PAGE_SIZE = 4096;

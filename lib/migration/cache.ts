@@ -1,17 +1,18 @@
 // cache.ts: PageCache, the sender's cache of the pages it last sent
 // (FORMAT.md 3), in native memory when the addon serves, else in the
-// TypeScript twin. Page memory comes from one arena per cache, allocated on
-// first insert and never more than the cache's size; a MemoryBudget can cap
-// several caches together.
+// TypeScript twin: one CacheBackend (lib/backend/cache-backend.ts) either
+// way. Page memory comes from one arena per cache, allocated on first insert
+// and never more than the cache's size; a MemoryBudget can cap several
+// caches together.
 //
 // Threads: a cache belongs to the JavaScript thread that created it.
 import { BUDGET, MemoryBudget } from './budget';
-import { checkAddress, checkGeneration, checkWhole, type Address } from '../util/checks';
-import { MAX_PAGE_SIZE, checkBytes } from '../util/errors';
-import { TwinPageCache } from '../twin/cache';
-import { backend } from '../backend/kernels';
-import { twinBackend } from '../backend/binding';
-import { CACHE_STATS_LENGTH, INSERT_STORED, cacheAddon, type Handle } from '../backend/native-cache';
+import { MAX_PAGE_SIZE, checkAddress, checkGeneration, checkLength, checkWhole, describe, type Address } from '../util/checks';
+import { ClosedError, NoMemoryError } from '../util/errors';
+import type { CacheBackend } from '../backend/cache-backend';
+import { INSERT_CLOSED } from '../backend/cache-backend';
+import { openCache } from '../backend/open-cache';
+import { CACHE_STATS_LENGTH, INSERT_STORED } from '../backend/native-cache';
 
 /**
  * 'qemu': QEMU's direct-mapped cache, exactly: slot = (addr / P) & (N - 1).
@@ -66,27 +67,11 @@ export interface CacheMemoryUsage {
   total: number;
 }
 
-/** The two backends behind PageCache; internal. */
-export type CacheImpl =
-  | { native: true; handle: Handle }
-  | { native: false; twin: TwinPageCache };
-
+/** The backend behind a PageCache (native or twin); internal. */
 export const CACHE_IMPL = Symbol('xbzrle.cache');
 
 const POLICIES: readonly CachePolicy[] = ['qemu', 'associative'];
 const statsBuf = new Float64Array(CACHE_STATS_LENGTH);
-
-function closedError(): Error {
-  const e = new Error('The page cache is closed') as Error & { code: string };
-  e.code = 'ERR_XBZRLE_CLOSED';
-  return e;
-}
-
-function noMemory(what: string): Error {
-  const e = new Error(`Out of memory for ${what}`) as Error & { code: string };
-  e.code = 'ERR_XBZRLE_NO_MEMORY';
-  return e;
-}
 
 /** RangeError unless size is a power-of-two number (<= 2^31) of pages. */
 function checkCacheSize(size: unknown, pageSize: number, kind: 'argument' | 'option'): asserts size is number {
@@ -104,49 +89,45 @@ export class PageCache {
   readonly policy: CachePolicy;
   /** True when the cache lives in native memory (the addon), false in the twin. */
   readonly native: boolean;
-  readonly [CACHE_IMPL]: CacheImpl;
+  readonly [CACHE_IMPL]: CacheBackend;
   #closed = false;
 
   constructor(options: PageCacheOptions) {
     if (options === null || typeof options !== 'object') {
-      throw new TypeError(`The "options" argument must be an object, received ${options === null ? 'null' : typeof options}`);
+      throw new TypeError(`The "options" argument must be an object, received ${describe(options)}`);
     }
     const pageSize = options.pageSize ?? 4096;
     checkWhole(pageSize, 'pageSize', 1, MAX_PAGE_SIZE, 'option');
     checkCacheSize(options.size, pageSize, 'option');
     const policy = options.policy ?? 'qemu';
     if (!POLICIES.includes(policy)) {
-      throw new RangeError(`The "policy" option must be 'qemu' or 'associative', received ${String(policy)}`);
+      throw new RangeError(`The "policy" option must be 'qemu' or 'associative', received ${describe(policy)}`);
     }
     const ways = options.ways ?? 8;
     checkWhole(ways, 'ways', 1, 64, 'option');
     if (ways & (ways - 1)) throw new RangeError(`The "ways" option must be a power of two, received ${ways}`);
     const budget = options.budget;
     if (budget !== undefined && !(budget instanceof MemoryBudget)) {
-      throw new TypeError('The "budget" option must be a MemoryBudget');
+      throw new TypeError(`The "budget" option must be a MemoryBudget, received ${describe(budget)}`);
     }
     this.pageSize = pageSize;
     this.policy = policy;
-    const assoc = policy === 'associative';
-    // The twin serves when no addon loaded, or when useKernel('js') chose it.
-    if (cacheAddon && backend() !== twinBackend) {
-      const handle = cacheAddon.cacheNew(pageSize, options.size, assoc ? 1 : 0, ways, budget?.[BUDGET].handle ?? null);
-      this[CACHE_IMPL] = { native: true, handle };
-      this.native = true;
-    } else {
-      let twin: TwinPageCache;
-      try {
-        twin = new TwinPageCache(pageSize, options.size, assoc, ways, budget ? budget[BUDGET] : null);
-      } catch {
-        throw noMemory("the page cache's slot table");
-      }
-      this[CACHE_IMPL] = { native: false, twin };
-      this.native = false;
+    const geometry = { pageSize, size: options.size, associative: policy === 'associative', ways };
+    let impl: CacheBackend;
+    try {
+      impl = openCache(geometry, budget ? budget[BUDGET] : null);
+    } catch (err) {
+      // The twin's typed arrays throw a RangeError when they cannot be had;
+      // the addon throws its own ERR_XBZRLE_NO_MEMORY.
+      if (err instanceof RangeError) throw new NoMemoryError('slot-table', "the page cache's slot table");
+      throw err;
     }
+    this[CACHE_IMPL] = impl;
+    this.native = impl.native;
   }
 
-  #check(): CacheImpl {
-    if (this.#closed) throw closedError();
+  #check(): CacheBackend {
+    if (this.#closed) throw new ClosedError();
     return this[CACHE_IMPL];
   }
 
@@ -164,7 +145,7 @@ export class PageCache {
     const impl = this.#check();
     checkAddress(addr);
     checkGeneration(generation);
-    return impl.native ? cacheAddon!.cacheLookup(impl.handle, addr, generation) : impl.twin.lookup(addr, generation);
+    return impl.lookup(addr, generation);
   }
 
   /**
@@ -176,14 +157,10 @@ export class PageCache {
   insert(addr: Address, page: Uint8Array, generation: number): boolean {
     const impl = this.#check();
     checkAddress(addr);
-    checkBytes(page, 'page');
-    if (page.length !== this.pageSize) {
-      throw new RangeError(`The "page" argument must be ${this.pageSize} bytes long, received ${page.length} bytes`);
-    }
+    checkLength(page, 'page', this.pageSize);
     checkGeneration(generation);
-    const r = impl.native
-      ? cacheAddon!.cacheInsert(impl.handle, addr, page, generation)
-      : impl.twin.insert(addr, page, generation);
+    const r = impl.insert(addr, page, generation);
+    if (r === INSERT_CLOSED) throw new ClosedError();
     return r === INSERT_STORED;
   }
 
@@ -192,8 +169,7 @@ export class PageCache {
     const impl = this.#check();
     checkAddress(addr);
     const out = Buffer.allocUnsafe(this.pageSize);
-    const hit = impl.native ? cacheAddon!.cacheGet(impl.handle, addr, out) : impl.twin.get(addr, out);
-    return hit ? out : undefined;
+    return impl.get(addr, out) ? out : undefined;
   }
 
   /**
@@ -204,31 +180,24 @@ export class PageCache {
   resize(size: number): void {
     const impl = this.#check();
     checkCacheSize(size, this.pageSize, 'argument');
-    const ok = impl.native ? cacheAddon!.cacheResize(impl.handle, size) : impl.twin.resize(size);
-    if (!ok) throw noMemory("the resized page cache's slot table");
+    if (!impl.resize(size)) throw new NoMemoryError('slot-table', "the resized page cache's slot table");
   }
 
   /** Drops every entry and gives all page memory back. */
   clear(): void {
     if (this.#closed) return;
-    const impl = this[CACHE_IMPL];
-    if (impl.native) cacheAddon!.cacheClear(impl.handle, false);
-    else impl.twin.clear();
+    this[CACHE_IMPL].clear();
   }
 
   /** Frees everything (page memory goes back to the budget); later calls throw, except clear/close/stats. */
   close(): void {
     if (this.#closed) return;
-    const impl = this[CACHE_IMPL];
-    if (impl.native) cacheAddon!.cacheClear(impl.handle, true);
-    else impl.twin.close();
+    this[CACHE_IMPL].close();
     this.#closed = true;
   }
 
   #stats(): Float64Array {
-    const impl = this[CACHE_IMPL];
-    if (impl.native) cacheAddon!.cacheStats(impl.handle, statsBuf);
-    else impl.twin.stats(statsBuf);
+    this[CACHE_IMPL].stats(statsBuf);
     return statsBuf;
   }
 

@@ -2,8 +2,8 @@
 // the page header (be64 offset | flags, then u8 length + block name unless
 // CONTINUE), the bodies (ZERO: one fill byte; PAGE: the page; XBZRLE: u8 0x01,
 // be16 length, delta; EOS: nothing), a writer and an incremental reader.
-import { checkAddress, checkWhole, type Address } from '../util/checks';
-import { MAX_PAGE_SIZE, checkBytes } from '../util/errors';
+import { MAX_PAGE_SIZE, checkAddress, checkBlockName, checkBytes, checkWhole, type Address } from '../util/checks';
+import { RecordError, type RecordErrorReason } from '../util/errors';
 
 /** RAM_SAVE_FLAG_* bits, ORed into the low bits of the header's offset word. */
 export const RecordFlag = {
@@ -33,48 +33,12 @@ export const MAX_RAM_BLOCKS = 65536;
 const KINDS = RecordFlag.ZERO | RecordFlag.MEM_SIZE | RecordFlag.PAGE | RecordFlag.EOS | RecordFlag.XBZRLE;
 const TWO32 = 4294967296;
 
-export type RecordErrorReason =
-  | 'unknown-flags' // no kind, two kinds, or a bit we do not know
-  | 'bad-eos' // an EOS word with an offset or CONTINUE
-  | 'no-block' // CONTINUE before any block was named
-  | 'empty-block-name'
-  | 'bad-encoding-flag' // an XBZRLE body whose first byte is not 0x01
-  | 'length-over-page' // an XBZRLE delta length larger than the page
-  | 'body-short' // fewer delta bytes than the length says
-  | 'body-long' // more delta bytes than the length says
-  | 'mem-size-overrun' // MEM_SIZE blocks add up past the total
-  | 'too-many-blocks' // a MEM_SIZE record lists more than MAX_RAM_BLOCKS blocks
-  | 'misaligned-offset' // a page record's offset is not a multiple of the page size
-  | 'truncated'; // the stream ended inside a record
+export { RecordError, type RecordErrorReason };
 
-const EXPLAIN: Record<RecordErrorReason, string> = {
-  'unknown-flags': 'the header flags name no record type, several, or unknown bits',
-  'bad-eos': 'an end-of-section word carries an offset or other flags',
-  'no-block': 'a record continues a block but no block was named before',
-  'empty-block-name': 'a block name of length 0',
-  'bad-encoding-flag': 'the XBZRLE encoding flag is not 0x01',
-  'length-over-page': 'the XBZRLE delta length is larger than the page',
-  'body-short': 'the XBZRLE body is shorter than its length field says',
-  'body-long': 'the XBZRLE body is longer than its length field says',
-  'mem-size-overrun': 'the RAM block lengths add up past the total size',
-  'too-many-blocks': 'the RAM block list is longer than 65536 blocks',
-  'misaligned-offset': "the page's offset is not a multiple of the page size",
-  truncated: 'the stream ends inside a record',
-};
-
-/** A malformed record or stream: reason and byte offset (in the body, or in the stream). */
-export class RecordError extends Error {
-  readonly code = 'ERR_XBZRLE_RECORD';
-  readonly reason: RecordErrorReason;
-  readonly offset: number;
-  /** For a reader: the complete records that came before the bad one in the same push. */
-  records?: RamRecord[];
-
-  constructor(reason: RecordErrorReason, offset: number, detail?: string) {
-    super(`malformed RAM record at byte ${offset}: ${EXPLAIN[reason]}${detail ? ` (${detail})` : ''}`);
-    this.name = 'RecordError';
-    this.reason = reason;
-    this.offset = offset;
+declare module '../util/errors' {
+  interface RecordError {
+    /** For a reader: the complete records that came before the bad one in the same push. */
+    records?: RamRecord[];
   }
 }
 
@@ -152,11 +116,19 @@ export function recordKind(flags: number, offset: Address, kinds: number = KINDS
   return kind;
 }
 
-/** RecordError('misaligned-offset') unless a page's offset is a multiple of the page size. */
+/**
+ * RecordError('unaligned-offset') unless a page's offset is a multiple of the
+ * page size; as from Receiver, the error's offset is the page offset, and the
+ * message names `at`, the record's stream offset.
+ */
 export function checkPageOffset(offset: Address, pageSize: number, at = 0): void {
   const rest = typeof offset === 'bigint' ? Number(offset % BigInt(pageSize)) : offset % pageSize;
   if (rest !== 0) {
-    throw new RecordError('misaligned-offset', at, `offset 0x${offset.toString(16)} with ${pageSize}-byte pages`);
+    throw new RecordError(
+      'unaligned-offset',
+      Number(offset),
+      `record at byte ${at}: offset 0x${offset.toString(16)} with ${pageSize}-byte pages`,
+    );
   }
 }
 
@@ -176,14 +148,7 @@ function joinAddress(hi: number, lo: number): Address {
 }
 
 function checkBlock(block: unknown): Buffer {
-  if (typeof block !== 'string') {
-    throw new TypeError(`The "block" argument must be a string, received ${block === null ? 'null' : typeof block}`);
-  }
-  const b = Buffer.from(block, 'utf8');
-  if (b.length < 1 || b.length > 255) {
-    throw new RangeError(`The "block" argument must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
-  }
-  return b;
+  return checkBlockName(block);
 }
 
 /**

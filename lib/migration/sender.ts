@@ -1,24 +1,36 @@
-// migration.ts: Sender and Receiver with QEMU's XBZRLE semantics (FORMAT.md
-// 3): what the sender does with each dirty page, its statistics, and the
-// cache-less receiver. The sender runs in native code when its cache does
-// (sendPages: a whole batch in one call), else in the TypeScript twin.
+// sender.ts: the Sender with QEMU's XBZRLE semantics (FORMAT.md 3): what it
+// does with each dirty page, and its statistics. It runs in the backend of
+// its cache (a SenderBackend: native code, sendPages a whole batch in one
+// call, or the TypeScript twin). Every argument and option is read and
+// checked here, before the backend runs, so both backends see the same
+// checked inputs and raise the same errors.
 //
 // Threads: a sender belongs to the JavaScript thread that created it.
 import { CACHE_IMPL, PageCache } from './cache';
-import { checkAddress, checkFlag, checkWhole, toAddressArray, type Address, type AddressArray } from '../util/checks';
-import { MAX_PAGE_SIZE, checkBytes, checkOptions, checkPage } from '../util/errors';
-import { decodeInto } from '../codec/page';
-import { TwinSender, badAddress } from '../twin/sender';
+import {
+  MAX_PAGE_SIZE,
+  checkAddress,
+  checkBlockName,
+  checkBytes,
+  checkFlag,
+  checkLength,
+  checkOptions,
+  checkWhole,
+  describe,
+  overlaps,
+  toAddressArray,
+  type Address,
+  type AddressArray,
+} from '../util/checks';
+import { ClosedError } from '../util/errors';
+import type { SenderBackend } from '../backend/cache-backend';
 import {
   FLAG_CONTINUED,
   FLAG_DETECT_ZERO,
   FLAG_LAST_STAGE,
   FLAG_MEMORY,
   SENDER_STATS_LENGTH,
-  cacheAddon,
-  type Handle,
 } from '../backend/native-cache';
-import { RecordError, checkXbzrleBody, type RamRecord } from './record';
 
 /** What the sender does with a page. 'zero' only with `detectZero`. */
 export type SendKind = 'skip' | 'raw' | 'xbzrle' | 'zero';
@@ -99,9 +111,14 @@ export interface SenderStatsQmp {
   overflow: number;
 }
 
-type SenderImpl = { native: true; handle: Handle } | { native: false; twin: TwinSender };
-
 const statsBuf = new Float64Array(SENDER_STATS_LENGTH);
+
+/** A batch's options, read once. */
+interface BatchOptions {
+  flags: number;
+  block: Buffer;
+  out: Uint8Array | undefined;
+}
 
 /** Bytes sendPages may write for n pages of pageSize with a block name of blockBytes. */
 export function sendPagesCapacity(n: number, pageSize = 4096, blockBytes = 6): number {
@@ -112,7 +129,8 @@ export class Sender {
   readonly cache: PageCache;
   readonly pageSize: number;
   readonly limit: number;
-  #impl: SenderImpl;
+  #impl: SenderBackend;
+  readonly #native: boolean;
   #body: Buffer;
   #blocks = new Map<string, Buffer>();
 
@@ -120,7 +138,7 @@ export class Sender {
     checkOptions(options);
     if (options === undefined) throw new TypeError('The "options" argument must be an object, received undefined');
     const cache = options.cache;
-    if (!(cache instanceof PageCache)) throw new TypeError('The "cache" option must be a PageCache');
+    if (!(cache instanceof PageCache)) throw new TypeError(`The "cache" option must be a PageCache, received ${describe(cache)}`);
     if (cache.closed) throw new RangeError('The "cache" option is a closed PageCache');
     const pageSize = options.pageSize ?? cache.pageSize;
     checkWhole(pageSize, 'pageSize', 1, MAX_PAGE_SIZE, 'option');
@@ -129,27 +147,25 @@ export class Sender {
     }
     const limit = options.limit ?? pageSize;
     checkWhole(limit, 'limit', 0, pageSize, 'option');
+    // A getter above may have closed the cache.
+    if (cache.closed) throw new RangeError('The "cache" option is a closed PageCache');
     this.cache = cache;
     this.pageSize = pageSize;
     this.limit = limit;
     const c = cache[CACHE_IMPL];
-    this.#impl = c.native
-      ? { native: true, handle: cacheAddon!.senderNew(c.handle, limit) }
-      : { native: false, twin: new TwinSender(c.twin, limit) };
+    this.#impl = c.sender(limit);
+    this.#native = c.native;
     this.#body = Buffer.allocUnsafe(pageSize + 3);
   }
 
   /** True when the sender runs in native code (its cache is native). */
   get native(): boolean {
-    return this.#impl.native;
+    return this.#native;
   }
 
+  // Called after the options are read: a getter may close the cache.
   #live(): void {
-    if (this.cache.closed) {
-      const e = new Error("The sender's page cache is closed") as Error & { code: string };
-      e.code = 'ERR_XBZRLE_CLOSED';
-      throw e;
-    }
+    if (this.cache.closed) throw new ClosedError("The sender's page cache is closed");
   }
 
   /**
@@ -160,18 +176,12 @@ export class Sender {
    * raw on overflow; the cache is updated to what was sent (unless lastStage).
    */
   sendPage(addr: Address, page: Uint8Array, options?: SendPageOptions): SendResult {
+    const flags = this.#flags(options);
     this.#live();
     checkAddress(addr);
-    checkBytes(page, 'page');
-    if (page.length !== this.pageSize) {
-      throw new RangeError(`The "page" argument must be ${this.pageSize} bytes long, received ${page.length} bytes`);
-    }
-    const flags = this.#flags(options);
-    const impl = this.#impl;
+    checkLength(page, 'page', this.pageSize);
     const body = this.#body;
-    const r = impl.native
-      ? cacheAddon!.senderSendPage(impl.handle, addr, page, body, flags)
-      : impl.twin.sendPage(addr, page, flags, body);
+    const r = this.#impl.sendPage(addr, page, body, flags);
     const kind = SEND_KINDS[r & 3];
     if (kind === 'skip') return { kind };
     return { kind, body: Buffer.from(body.subarray(0, (r - (r & 3)) / 4)) };
@@ -188,6 +198,7 @@ export class Sender {
     pages: Uint8Array | readonly Uint8Array[],
     options?: SendPagesOptions,
   ): SendPagesResult {
+    const read = this.#batchOptions(options);
     this.#live();
     const a = toAddressArray(addrs);
     const n = a.length;
@@ -201,16 +212,15 @@ export class Sender {
         // The fast test first: no name string is built for a good page (a
         // detached view has length 0, so it fails the length test too).
         if (p instanceof Uint8Array && p.length === P) continue;
-        checkBytes(p, `pages[${i}]`);
-        if (p.length !== P) throw new RangeError(`The "pages[${i}]" element must be ${P} bytes long, received ${p.length}`);
+        checkLength(p, `pages[${i}]`, P, 'element');
       }
     } else {
       checkBytes(pages, 'pages');
       if (pages.length !== n * P) {
-        throw new RangeError(`The "pages" argument must be ${n} x ${P} = ${n * P} bytes long, received ${pages.length}`);
+        throw new RangeError(`The "pages" argument must be ${n} x ${P} = ${n * P} bytes long, received ${pages.length} bytes`);
       }
     }
-    return this.#batch(a, pages as Uint8Array | Uint8Array[], 0, options);
+    return this.#batch(a, pages as Uint8Array | Uint8Array[], read);
   }
 
   /**
@@ -219,26 +229,41 @@ export class Sender {
    * page list to build or check, which saves a Node-API call per page.
    */
   sendPagesFrom(memory: Uint8Array, addrs: readonly Address[] | Float64Array | BigUint64Array, options?: SendPagesOptions): SendPagesResult {
+    const read = this.#batchOptions(options);
+    read.flags |= FLAG_MEMORY;
     this.#live();
     checkBytes(memory, 'memory');
-    return this.#batch(toAddressArray(addrs), memory, FLAG_MEMORY, options);
+    return this.#batch(toAddressArray(addrs), memory, read);
   }
 
-  #batch(a: AddressArray, pages: Uint8Array | Uint8Array[], mode: number, options?: SendPagesOptions): SendPagesResult {
+  /** Reads every option of a batch once (getters run here, before any check of memory). */
+  #batchOptions(options: SendPagesOptions | undefined): BatchOptions {
+    let flags = this.#flags(options);
+    const continued = options?.continued;
+    checkFlag(continued, 'continued');
+    if (continued) flags |= FLAG_CONTINUED;
+    const block = this.#block(options?.block ?? 'pc.ram');
+    const out = options?.out;
+    return { flags, block, out };
+  }
+
+  #batch(a: AddressArray, pages: Uint8Array | Uint8Array[], read: BatchOptions): SendPagesResult {
     const n = a.length;
     const P = this.pageSize;
-    let flags = this.#flags(options) | mode;
-    checkFlag(options?.continued, 'continued');
-    if (options?.continued) flags |= FLAG_CONTINUED;
-    const block = this.#block(options?.block ?? 'pc.ram');
+    const { flags, block } = read;
     const need = sendPagesCapacity(n, P, block.length);
     if (need > 0xffff_ffff) throw new RangeError(`The batch is too large: ${n} pages need ${need} bytes (at most 2^32 - 1)`);
-    let out = options?.out;
+    let out = read.out;
     if (out === undefined) out = Buffer.allocUnsafe(need);
     else {
-      checkBytes(out, 'out');
+      checkBytes(out, 'out', 'option');
       if (out.length < need) {
-        throw new RangeError(`The "out" option must hold at least ${need} bytes for ${n} pages, received ${out.length}`);
+        throw new RangeError(`The "out" option must hold at least ${need} bytes for ${n} pages, received ${out.length} bytes`);
+      }
+      // The loop reads the pages while it writes out: they must be apart.
+      const o = out;
+      if (Array.isArray(pages) ? pages.some((p) => overlaps(p, o)) : overlaps(pages, o)) {
+        throw new RangeError(`The "out" option must not share memory with the ${flags & FLAG_MEMORY ? 'memory' : 'pages'}`);
       }
     }
     // One allocation for the three tables.
@@ -246,17 +271,10 @@ export class Sender {
     const offsets = new Uint32Array(tables, 0, n);
     const lengths = new Uint32Array(tables, 4 * n, n);
     const kinds = new Uint8Array(tables, 8 * n, n);
-    const impl = this.#impl;
-    let written: number;
-    if (impl.native) {
-      written = cacheAddon!.senderSendPages(impl.handle, a, pages, out, kinds, offsets, lengths, flags, block);
-    } else {
-      const bad = badAddress(a, mode ? P : 0, mode ? (pages as Uint8Array).length : 0);
-      written = bad >= 0 ? -bad - 1 : impl.twin.sendPages(a, pages, out, kinds, offsets, lengths, flags, block);
-    }
+    const written = this.#impl.sendPages(a, pages, out, kinds, offsets, lengths, flags, block);
     if (written < 0) {
       const i = -written - 1;
-      const where = mode ? ` whose page lies inside the ${(pages as Uint8Array).length}-byte memory` : '';
+      const where = flags & FLAG_MEMORY ? ` whose page lies inside the ${(pages as Uint8Array).length}-byte memory` : '';
       throw new RangeError(
         `The "addrs[${i}]" element must be a multiple of 1024 from 0 to 2^53 - 1 (or a bigint below 2^64)${where}, received ${String(a[i])}`,
       );
@@ -269,9 +287,7 @@ export class Sender {
   zeroPage(addr: Address): void {
     this.#live();
     checkAddress(addr);
-    const impl = this.#impl;
-    if (impl.native) cacheAddon!.senderZeroPage(impl.handle, addr);
-    else impl.twin.zeroPage(addr);
+    this.#impl.zeroPage(addr);
   }
 
   /**
@@ -280,15 +296,11 @@ export class Sender {
    * ends the first (raw) pass.
    */
   nextGeneration(): void {
-    const impl = this.#impl;
-    if (impl.native) cacheAddon!.senderNextGeneration(impl.handle);
-    else impl.twin.nextGeneration();
+    this.#impl.nextGeneration();
   }
 
   #stats(): Float64Array {
-    const impl = this.#impl;
-    if (impl.native) cacheAddon!.senderStats(impl.handle, statsBuf);
-    else impl.twin.stats(statsBuf);
+    this.#impl.stats(statsBuf);
     return statsBuf;
   }
 
@@ -331,80 +343,11 @@ export class Sender {
   }
 
   #block(name: unknown): Buffer {
-    if (typeof name !== 'string') throw new TypeError(`The "block" option must be a string, received ${typeof name}`);
-    let b = this.#blocks.get(name);
+    let b = this.#blocks.get(name as string);
     if (!b) {
-      b = Buffer.from(name, 'utf8');
-      if (b.length < 1 || b.length > 255) {
-        throw new RangeError(`The "block" option must be 1 to 255 bytes of UTF-8, received ${b.length} bytes`);
-      }
-      this.#blocks.set(name, b);
+      b = checkBlockName(name, 'block', 'option');
+      this.#blocks.set(name as string, b);
     }
     return b;
-  }
-}
-
-export interface ReceiverOptions {
-  /** Default 4096. */
-  pageSize?: number;
-}
-
-/**
- * The destination side. It needs no cache: each XBZRLE record is decoded onto
- * the destination's own copy of the page.
- */
-export class Receiver {
-  readonly pageSize: number;
-
-  constructor(options: ReceiverOptions = {}) {
-    checkOptions(options);
-    const pageSize = options.pageSize ?? 4096;
-    checkWhole(pageSize, 'pageSize', 1, MAX_PAGE_SIZE, 'option');
-    this.pageSize = pageSize;
-  }
-
-  /**
-   * Applies an XBZRLE record body (0x01, be16 length, delta) to `page` in
-   * place and returns the bytes the delta covers. A wrong encoding flag, a
-   * length over the page size, or a body shorter or longer than its length
-   * throws a RecordError (offset in the body); a malformed delta an
-   * XbzrleError (offset in the delta). The page is untouched on any error.
-   */
-  applyRecord(page: Uint8Array, body: Uint8Array): number {
-    checkPage(page, 'page');
-    if (page.length !== this.pageSize) {
-      throw new RangeError(`The "page" argument must be ${this.pageSize} bytes long, received ${page.length} bytes`);
-    }
-    checkBytes(body, 'body');
-    checkXbzrleBody(body, this.pageSize);
-    return decodeInto(body.subarray(3), page);
-  }
-
-  /**
-   * Applies a record from RecordReader to `memory`, the destination's image
-   * of the record's block (ZERO fills the page, PAGE copies it, XBZRLE
-   * decodes onto it; EOS and MEM_SIZE change nothing). Returns true when the
-   * record changed or could have changed memory.
-   */
-  receive(memory: Uint8Array, record: RamRecord): boolean {
-    checkBytes(memory, 'memory');
-    if (record === null || typeof record !== 'object') throw new TypeError('The "record" argument must be a record');
-    if (record.type === 'eos' || record.type === 'mem-size') return false;
-    const P = this.pageSize;
-    const off = typeof record.offset === 'bigint' ? Number(record.offset) : record.offset;
-    if (!(off >= 0) || off + P > memory.length) {
-      throw new RangeError(`The record's offset ${String(record.offset)} is outside the ${memory.length}-byte memory`);
-    }
-    const page = memory.subarray(off, off + P);
-    const body = record.body;
-    if (!body) throw new RecordError('body-short', 0, 'the record has no body');
-    if (record.type === 'zero') page.fill(body[0]);
-    else if (record.type === 'page') {
-      if (body.length !== P) throw new RangeError(`A page record's body must be ${P} bytes, received ${body.length}`);
-      page.set(body);
-    }
-    else if (record.type === 'xbzrle') this.applyRecord(page, body);
-    else throw new TypeError(`The record's type ${String(record.type)} is unknown`);
-    return true;
   }
 }

@@ -10,7 +10,7 @@
 // passes sampled at different rates.
 import { mix32 } from '../advisor/cache-sim';
 import { encodeInto } from '../codec/page';
-import { MAX_PAGE_SIZE } from '../util/errors';
+import { MAX_PAGE_SIZE } from '../util/checks';
 import { floorPowerOfTwo } from '../util/sizes';
 
 /** Outcome codes (u16): 0..pageSize is the delta length (0: unchanged). */

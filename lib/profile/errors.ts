@@ -1,19 +1,10 @@
 // profile/errors.ts: the failures an operator can act on, with what to do.
 import * as fs from 'node:fs';
+import { ProfileError } from '../util/errors';
 
-/** Codes of ProfileError. */
-export type ProfileErrorCode = 'ENOPROC' | 'EPERM' | 'ENOTLINUX' | 'ENOREGION' | 'ESOFTDIRTY' | 'ETRACE';
-
-/** A profiling failure with a code and a message that says what to do. */
-export class ProfileError extends Error {
-  constructor(
-    readonly code: ProfileErrorCode,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ProfileError';
-  }
-}
+export { ProfileError, type ProfileErrorReason } from '../util/errors';
+/** The old name of ProfileErrorReason (the value is now `reason`; `code` is ERR_XBZRLE_PROFILE). */
+export type { ProfileErrorReason as ProfileErrorCode } from '../util/errors';
 
 function ptraceScope(): string {
   try {
@@ -26,14 +17,34 @@ function ptraceScope(): string {
 
 /** The error for a process that is not there. */
 export function noProcess(pid: number): ProfileError {
-  return new ProfileError('ENOPROC', `no process with PID ${pid}: it does not exist or has exited`);
+  return new ProfileError('no-process', `no process with PID ${pid}: it does not exist or has exited`);
+}
+
+/**
+ * The error for a process whose maps are empty: a kernel thread (it has no
+ * user memory at all), else one that has exited (a zombie).
+ */
+export function noMemory(pid: number, dir: string): ProfileError {
+  try {
+    const stat = fs.readFileSync(`${dir}/stat`, 'latin1');
+    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const PF_KTHREAD = 0x00200000;
+    if (fields[0] === 'Z') return new ProfileError('no-process', `PID ${pid} (${comm}) has exited (a zombie has no memory)`);
+    if ((Number(fields[6]) & PF_KTHREAD) !== 0) {
+      return new ProfileError('no-region', `PID ${pid} (${comm}) is a kernel thread: it has no user memory to profile; give the PID of a QEMU (or other user) process`);
+    }
+  } catch {
+    /* gone meanwhile */
+  }
+  return noProcess(pid);
 }
 
 /** The error for a /proc file this user may not read or write. */
 export function noPermission(pid: number, file: string): ProfileError {
   const who = typeof process.getuid === 'function' ? ` (running as uid ${process.getuid()})` : '';
   return new ProfileError(
-    'EPERM',
+    'no-permission',
     `permission denied on ${file}${who}: reading another process's memory needs ptrace access to PID ${pid}. ` +
       `Run as root, or give node CAP_SYS_PTRACE (e.g. "sudo setcap cap_sys_ptrace+ep $(command -v node)"), ` +
       `or run as the same user as the process where kernel.yama.ptrace_scope allows it${ptraceScope()}.`,

@@ -3,7 +3,7 @@
 // (clear_refs). Failures become ProfileErrors that say what to do.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { noProcess, procError } from './errors';
+import { noMemory, noProcess, procError } from './errors';
 import { hugetlbfsMounts, parseMaps, type Mapping } from './maps';
 
 /** Flags of a pagemap entry, in its high 32-bit word. */
@@ -36,7 +36,7 @@ export class ProcTarget {
       procError(err, this.pid, file);
     }
     const maps = parseMaps(text);
-    if (!maps.length) throw noProcess(this.pid);
+    if (!maps.length) throw noMemory(this.pid, this.dir);
     return maps;
   }
 

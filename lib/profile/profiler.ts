@@ -80,7 +80,7 @@ export class Profiler {
 
   constructor(options: ProfilerOptions) {
     if (process.platform !== 'linux' && !options.procRoot) {
-      throw new ProfileError('ENOTLINUX', `xbzrle profile runs on Linux only (it reads /proc); this is ${process.platform}`);
+      throw new ProfileError('not-linux', `xbzrle profile runs on Linux only (it reads /proc); this is ${process.platform}`);
     }
     const procRoot = options.procRoot ?? '/proc';
     this.target = new ProcTarget(options.pid, procRoot);
@@ -106,7 +106,7 @@ export class Profiler {
     this.regions.cover(this.choose(maps));
     if (!this.regions.totalPages) {
       const sample = maps.slice(0, 8).map((m) => `${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.path}`).join('\n  ');
-      throw new ProfileError('ENOREGION', `no memory of PID ${options.pid} matches ${selection}; its first mappings:\n  ${sample}`);
+      throw new ProfileError('no-region', `no memory of PID ${options.pid} matches ${selection}; its first mappings:\n  ${sample}`);
     }
 
     const want = options.method ?? 'auto';
@@ -120,7 +120,7 @@ export class Profiler {
         method = 'soft-dirty';
         methodReason = sd.reason;
       } else if (want === 'soft-dirty') {
-        throw new ProfileError('ESOFTDIRTY', `soft-dirty tracking is unavailable: ${sd.reason}; use --method content (or auto)`);
+        throw new ProfileError('no-soft-dirty', `soft-dirty tracking is unavailable: ${sd.reason}; use --method content (or auto)`);
       } else {
         methodReason = `soft-dirty is unavailable: ${sd.reason}`;
       }
@@ -235,8 +235,15 @@ export type RunEnd = 'duration' | 'exited' | 'aborted';
 /**
  * Profiles a process for `duration` seconds, one pass per `interval`, and
  * resolves with how it ended. Passes go to onPass as they are taken.
+ *
+ * An abort (Ctrl-C) during a wait ends the run without a pass for the
+ * part-interval: fewer distinct pages are re-dirtied in a short interval, so
+ * its rate would read high. `partialSeconds` says how much was left out. The
+ * part-interval is kept only when no full pass was taken.
  */
-export async function runProfile(options: RunOptions): Promise<{ profiler: Profiler; ended: RunEnd; passes: number }> {
+export async function runProfile(
+  options: RunOptions,
+): Promise<{ profiler: Profiler; ended: RunEnd; passes: number; partialSeconds: number }> {
   const duration = options.duration ?? 10;
   const interval = options.interval ?? 1;
   if (!(duration > 0)) throw new RangeError(`--duration must be a positive number of seconds, received ${duration}`);
@@ -244,6 +251,7 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
   const p = new Profiler(options);
   let ended: RunEnd = 'duration';
   let passes = 0;
+  let partialSeconds = 0;
   try {
     p.start();
     options.onStart?.(p);
@@ -257,12 +265,18 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
           ended = 'aborted';
         }
       }
-      if (options.signal?.aborted) ended = 'aborted';
+      if (options.signal?.aborted) {
+        ended = 'aborted';
+        if (passes > 0) {
+          partialSeconds = Math.max(0, p.elapsed() - (k - 1) * interval);
+          break;
+        }
+      }
       let rec: PassRecord;
       try {
         rec = p.step();
       } catch (err) {
-        if (err instanceof ProfileError && err.code === 'ENOPROC') {
+        if (err instanceof ProfileError && err.reason === 'no-process') {
           ended = 'exited';
           break;
         }
@@ -275,5 +289,5 @@ export async function runProfile(options: RunOptions): Promise<{ profiler: Profi
   } finally {
     p.close();
   }
-  return { profiler: p, ended, passes };
+  return { profiler: p, ended, passes, partialSeconds };
 }

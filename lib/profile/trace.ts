@@ -118,20 +118,35 @@ export class TraceReader {
   /** True when the file ends inside a chunk (the recording was cut short). */
   truncated = false;
   private readonly fd: number;
+  private readonly size: number;
   private pos = 0;
+  /** Byte offset of the chunk read last (where a defect is reported). */
+  chunkOffset = 0;
 
   constructor(readonly path: string) {
     try {
       this.fd = fs.openSync(path, 'r');
+      this.size = fs.fstatSync(this.fd).size;
     } catch (err) {
-      throw new ProfileError('ETRACE', `cannot open trace ${path}: ${(err as Error).message}`);
+      throw new ProfileError('bad-trace', `cannot open trace ${path}: ${(err as Error).message}`);
     }
     const magic = this.read(8);
-    if (magic.toString('latin1') !== TRACE_MAGIC) this.bad('not an xbzrle trace (no XBZTRACE magic)');
+    if (magic.toString('latin1') !== TRACE_MAGIC) this.bad('not an xbzrle trace (no XBZTRACE magic)', 0);
     const first = this.next();
     if (!first || first.kind !== 'HEAD') this.bad('the HEAD chunk is missing');
-    this.head = JSON.parse(first.body.toString('utf8')) as TraceHead;
-    if (this.head.version !== TRACE_VERSION) this.bad(`version ${this.head.version}; this xbzrle reads version ${TRACE_VERSION}`);
+    this.head = checkHead(this.json(first.body, 'HEAD'), (why) => this.bad(why));
+  }
+
+  // A JSON chunk body, an object.
+  private json(body: Buffer, kind: string): Record<string, unknown> {
+    let v: unknown;
+    try {
+      v = JSON.parse(body.toString('utf8'));
+    } catch {
+      this.bad(`the ${kind} chunk is not valid JSON`);
+    }
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) this.bad(`the ${kind} chunk is not a JSON object`);
+    return v as Record<string, unknown>;
   }
 
   /** The passes, in order (END, when present, is read on the way). */
@@ -139,7 +154,7 @@ export class TraceReader {
     const P = this.head.pageSize;
     for (let c = this.next(); c; c = this.next()) {
       if (c.kind === 'END ') {
-        this.end = JSON.parse(c.body.toString('utf8')) as TraceEnd;
+        this.end = checkEnd(this.json(c.body, 'END'), (why) => this.bad(why));
         continue;
       }
       if (c.kind !== 'PASS') continue;
@@ -150,6 +165,11 @@ export class TraceReader {
       let at = PASS_HEADER;
       const need = at + n * 4 + (flags & FLAG_OUTCOMES ? align4(n * 2) : 0) + (flags & FLAG_CONTENTS ? n * P : 0);
       if (b.length < need) this.bad(`a PASS chunk of ${n} pages is truncated`);
+      const start = b.readDoubleLE(8);
+      const end = b.readDoubleLE(16);
+      const rate = b.readDoubleLE(24);
+      if (!(start >= 0 && end >= start && Number.isFinite(end))) this.bad(`a PASS chunk has an impossible time span (${start} to ${end} s)`);
+      if (!(rate > 0 && rate <= 1)) this.bad(`a PASS chunk has a sample rate of ${rate}, outside (0, 1]`);
       // Copies, so that each array owns aligned memory.
       const pages = new Uint32Array(n);
       new Uint8Array(pages.buffer).set(b.subarray(at, at + n * 4));
@@ -160,15 +180,17 @@ export class TraceReader {
         at += align4(n * 2);
       }
       const contents = flags & FLAG_CONTENTS ? b.subarray(at, at + n * P) : null;
+      const totalPages = b.readUInt32LE(52);
+      for (let i = 0; i < n; i++) if (pages[i] >= totalPages) this.bad(`a PASS chunk names page ${pages[i]} of ${totalPages}`);
       yield {
         generation: b.readUInt32LE(0),
-        start: b.readDoubleLE(8),
-        end: b.readDoubleLE(16),
-        costSampleRate: b.readDoubleLE(24),
+        start,
+        end,
+        costSampleRate: rate,
         encodeSeconds: b.readDoubleLE(32),
         cpuSeconds: b.readDoubleLE(40),
         encodes: b.readUInt32LE(48),
-        totalPages: b.readUInt32LE(52),
+        totalPages,
         residentPages: b.readUInt32LE(56),
         pages,
         outcomes,
@@ -184,10 +206,13 @@ export class TraceReader {
   // The next chunk, or null at the end of the file. A chunk cut short (a
   // recording that was killed) ends the trace and sets `truncated`.
   private next(): { kind: string; body: Buffer } | null {
+    const at = this.pos;
     const h = this.tryRead(12);
     if (!h) return null;
+    this.chunkOffset = at;
     const len = h.readUInt32LE(4) + h.readUInt32LE(8) * 2 ** 32;
-    const body = this.tryRead(len);
+    // A length past the end of the file is a recording cut short: nothing is allocated for it.
+    const body = len > this.size - this.pos ? ((this.truncated = true), null) : this.tryRead(len);
     if (!body) {
       this.truncated = true;
       return null;
@@ -217,7 +242,31 @@ export class TraceReader {
     return b;
   }
 
-  private bad(why: string): never {
-    throw new ProfileError('ETRACE', `${this.path}: ${why}`);
+  private bad(why: string, offset = this.chunkOffset): never {
+    throw new ProfileError('bad-trace', `${this.path}: malformed trace at byte ${offset}: ${why}`);
   }
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isStr = (v: unknown): v is string => typeof v === 'string';
+
+// The HEAD fields the analysis relies on, checked so a damaged trace is an error with its offset.
+function checkHead(h: Record<string, unknown>, bad: (why: string) => never): TraceHead {
+  if (h.version !== TRACE_VERSION) bad(`version ${JSON.stringify(h.version)}; this xbzrle reads version ${TRACE_VERSION}`);
+  if (!isNum(h.pageSize) || !Number.isInteger(h.pageSize) || h.pageSize < 1 || h.pageSize > 2 ** 30) bad(`HEAD pageSize ${JSON.stringify(h.pageSize)} is not a page size`);
+  if (!isNum(h.interval) || !(h.interval > 0)) bad(`HEAD interval ${JSON.stringify(h.interval)} is not a positive number`);
+  if (!['none', 'outcomes', 'pages'].includes(h.contents as string)) bad(`HEAD contents ${JSON.stringify(h.contents)} is not none, outcomes or pages`);
+  for (const k of ['method', 'methodReason', 'command', 'selection', 'startedAt'] as const) if (!isStr(h[k])) bad(`HEAD ${k} is not a string`);
+  if (h.pid !== null && !isNum(h.pid)) bad('HEAD pid is not a number');
+  if (h.contentBudget !== null && !isNum(h.contentBudget)) bad('HEAD contentBudget is not a number');
+  if (typeof h.qemu !== 'boolean') bad('HEAD qemu is not true or false');
+  return h as unknown as TraceHead;
+}
+
+function checkEnd(e: Record<string, unknown>, bad: (why: string) => never): TraceEnd {
+  if (!isStr(e.ended)) bad('END ended is not a string');
+  if (!isNum(e.ramBytes) || e.ramBytes < 0) bad('END ramBytes is not a byte count');
+  if (!Array.isArray(e.regions)) bad('END regions is not a list');
+  if (e.encodeMicrosPerPage !== null && !isNum(e.encodeMicrosPerPage)) bad('END encodeMicrosPerPage is not a number');
+  return e as unknown as TraceEnd;
 }

@@ -97,7 +97,7 @@ export interface InspectReport {
   /** True when the 'ram' section ended (its END part was read). */
   ramComplete: boolean;
   stop?: { offset: number; reason: string };
-  errors: { offset: number; code: string; message: string }[];
+  errors: { offset: number; code: string; reason: string; message: string }[];
 }
 
 const emptyKinds = (): Record<PageKind, number> => ({ zero: 0, page: 0, 'compressed-page': 0, xbzrle: 0 });
@@ -216,7 +216,7 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
             applied = image!.apply(ev);
           } catch (err) {
             if (!(err instanceof StreamError)) throw err;
-            report.errors.push({ offset: err.offset, code: err.code, message: err.message });
+            report.errors.push({ offset: err.offset, code: err.code, reason: err.reason, message: err.message });
             break;
           }
           const { before, after, sentBefore } = applied;
@@ -261,7 +261,7 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
     }
   } catch (err) {
     if (!(err instanceof StreamError)) throw err;
-    report.errors.push({ offset: err.offset, code: err.code, message: err.message });
+    report.errors.push({ offset: err.offset, code: err.code, reason: err.reason, message: err.message });
   } finally {
     if (image) {
       report.blocks = image.blockList().map((b) => ({ ...b, pagesSent: image!.pagesSent(b.name) }));

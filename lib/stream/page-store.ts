@@ -79,15 +79,12 @@ export function blockFileName(name: string): string {
   return `${enc.slice(0, cut)}~${hash}.ram`;
 }
 
-/** An --extract-ram file could not be made or written; `code` is the system's (EEXIST...). */
-export class ExtractError extends Error {
-  readonly code?: string;
-  constructor(message: string, cause: unknown) {
-    super(message);
-    this.name = 'ExtractError';
-    this.code = (cause as { code?: string })?.code;
-    (this as { cause?: unknown }).cause = cause;
-  }
+/**
+ * An --extract-ram file that could not be made or written: an Error saying
+ * which file and block, with the system's error (EEXIST, ELOOP...) as cause.
+ */
+function extractError(message: string, cause: unknown): Error {
+  return new Error(message, { cause });
 }
 
 // A new file only: never one that exists, nor through a symbolic link.
@@ -102,7 +99,7 @@ export class FilePageStore implements PageStore {
     try {
       fs.mkdirSync(dir, { recursive: true });
     } catch (err) {
-      throw new ExtractError(`--extract-ram: cannot make the directory ${dir}: ${(err as Error).message}`, err);
+      throw extractError(`--extract-ram: cannot make the directory ${dir}: ${(err as Error).message}`, err);
     }
   }
 
@@ -117,14 +114,14 @@ export class FilePageStore implements PageStore {
         (err as { code?: string }).code === 'EEXIST'
           ? 'it already exists (RAM files are made new, never overwritten nor followed through a link): give a new or empty directory'
           : (err as Error).message;
-      throw new ExtractError(`--extract-ram: cannot create ${file} for block "${block.name}": ${why}`, err);
+      throw extractError(`--extract-ram: cannot create ${file} for block "${block.name}": ${why}`, err);
     }
     this.fds.set(block.name, fd);
     this.files.set(block.name, file);
     try {
       fs.ftruncateSync(fd, block.length); // sparse: unsent pages are holes of zeros
     } catch (err) {
-      throw new ExtractError(`--extract-ram: cannot size ${file} to the ${block.length} bytes of block "${block.name}": ${(err as Error).message}`, err);
+      throw extractError(`--extract-ram: cannot size ${file} to the ${block.length} bytes of block "${block.name}": ${(err as Error).message}`, err);
     }
   }
 
@@ -137,7 +134,7 @@ export class FilePageStore implements PageStore {
     try {
       fs.writeSync(this.fds.get(block.name)!, page, 0, page.length, addr);
     } catch (err) {
-      throw new ExtractError(`--extract-ram: cannot write ${this.files.get(block.name)}: ${(err as Error).message}`, err);
+      throw extractError(`--extract-ram: cannot write ${this.files.get(block.name)}: ${(err as Error).message}`, err);
     }
   }
 

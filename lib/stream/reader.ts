@@ -3,7 +3,7 @@
 // and yields one event per record with its byte offset.
 import * as zlib from 'node:zlib';
 import { MAX_RAM_BLOCKS, RecordError, checkPageOffset, checkXbzrleEncoding, checkXbzrleLength, recordKind, recordWord } from '../migration/record';
-import { MAX_PAGE_SIZE } from '../util/errors';
+import { MAX_PAGE_SIZE } from '../util/checks';
 import { ByteReader } from './byte-reader';
 import { COMMAND_NAMES, PAGE_FLAGS, RamFlag, Section, STREAM_MAGIC, STREAM_VERSION } from './constants';
 import { StreamError, type StreamErrorCode } from './errors';
@@ -41,18 +41,19 @@ const RECORD_CODES: Partial<Record<string, StreamErrorCode>> = {
   'bad-eos': 'bad-ram-flags',
   'bad-encoding-flag': 'bad-xbzrle',
   'length-over-page': 'bad-xbzrle',
-  'misaligned-offset': 'misaligned-offset',
+  'unaligned-offset': 'unaligned-offset',
 };
 
 /** Runs one of record.ts's checks; its RecordError becomes a StreamError (cause: the RecordError). */
-function recordCheck<T>(check: () => T, message: (e: RecordError) => string): T {
+function recordCheck<T>(check: () => T, message: (e: RecordError) => string, unalignedAt = 0): T {
   try {
     return check();
   } catch (e) {
     if (!(e instanceof RecordError)) throw e;
-    const err = new StreamError(RECORD_CODES[e.reason] ?? 'bad-ram-flags', e.offset, message(e));
-    (err as { cause?: unknown }).cause = e;
-    throw err;
+    // For 'unaligned-offset' the RecordError's offset is the page's; the
+    // stream's error gives where the record starts (`at`, passed to the check).
+    const at = e.reason === 'unaligned-offset' ? unalignedAt : e.offset;
+    throw new StreamError(RECORD_CODES[e.reason] ?? 'bad-ram-flags', at, message(e), { cause: e });
   }
 }
 
@@ -258,6 +259,7 @@ class Parser {
         recordCheck(
           () => checkPageOffset(word.offset, P, start),
           () => `page record at offset ${hex(word.offset)}, which is not a multiple of the ${P}-byte page`,
+          start,
         );
         if (flags & RamFlag.CONTINUE) {
           block = this.lastBlock;

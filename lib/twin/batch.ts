@@ -1,6 +1,11 @@
 // lib/twin/batch.ts: the twin's batch loops, the same contract as
 // native/core/batch.cc (lib/codec/batch.ts has already checked every argument).
+import { overlaps } from '../util/checks';
+import { packRejection } from '../util/errors';
 import { decodeInto, encodeInto } from './codec';
+
+// native/core/xbzrle.h Reject::kOverlap: a delta in its own page's memory.
+const REJECT_OVERLAP = 7;
 
 // Buffer's compare reads any Uint8Array and takes ranges, so equal pages are
 // found at memcmp speed without making views, as the native loop does.
@@ -52,7 +57,11 @@ export function decodePages(
     const len = lengths[k];
     if (len <= 0) continue; // -1: sent raw, 0: unchanged
     const at = (indexes ? indexes[k] : k) * pageSize;
-    const r = decodeInto(deltas.subarray(offsets[k], offsets[k] + len), pages.subarray(at, at + pageSize));
+    const delta = deltas.subarray(offsets[k], offsets[k] + len);
+    const page = pages.subarray(at, at + pageSize);
+    // Decoding would overwrite the delta as it reads it; the native decoder
+    // refuses this at offset 0, and so does the twin.
+    const r = overlaps(delta, page) ? packRejection(REJECT_OVERLAP, 0) : decodeInto(delta, page);
     if (r < 0) (fails ??= []).push(k, r);
   }
   return fails;

@@ -2,14 +2,41 @@
 // rules (QEMU's direct-mapped cache and its two-generation lifetime rule, or
 // set-associative under the same rule), same arena growth, same counters, so
 // the two report identical figures for identical calls.
-import type { BudgetAccess } from '../migration/budget';
-import type { Address } from '../util/checks';
+import { INSERT_CLOSED, type BudgetBackend, type CacheBackend, type CacheGeometry, type SenderBackend } from '../backend/cache-backend';
 import { INSERT_BUDGET, INSERT_MEMORY, INSERT_STORED, INSERT_YOUNG } from '../backend/native-cache';
+import type { Address } from '../util/checks';
+import { TwinSender } from './sender';
 
 const CHUNK_BYTES = 256 << 10; // see native/core/page_cache.cc: kChunkBytes
 const GROW_BYTES = 64 << 10; // kGrowBytes
 const NO_PAGE = 0xffff_ffff;
 const TWO32 = 4294967296;
+
+/**
+ * What native/core/page_cache.cc PageCache::metadata_bytes() reports, so
+ * memoryUsage() is equal in both backends (the constants are in
+ * native/core/abi.h): 16 bytes per slot and 12 per chunk-table entry (a
+ * pointer and a capacity). The twin's own tables cost the same 16 bytes a
+ * slot (four Uint32Arrays); 0 once closed.
+ */
+export function metadataBytes(nslots: number, nchunks: number): number {
+  return nslots * 16 + nchunks * 12;
+}
+
+/**
+ * The page memory a twin cache holds in its budget. Kept apart from the
+ * cache so a FinalizationRegistry can give it back when the cache is
+ * dropped without close(), as the native finalizer does.
+ */
+interface Charge {
+  budget: BudgetBackend;
+  bytes: number;
+}
+
+const dropped = new FinalizationRegistry<Charge>((c) => {
+  c.budget.give(c.bytes);
+  c.bytes = 0;
+});
 
 // The key of the address being looked at, as two 32-bit halves (bigint
 // addresses go up to 2^64 - 1, past what a double holds exactly).
@@ -51,7 +78,8 @@ function tables(nslots: number, waysCfg: number): Tables {
   };
 }
 
-export class TwinPageCache {
+export class TwinPageCache implements CacheBackend {
+  readonly native = false;
   readonly pageSize: number;
   size: number;
   closed = false;
@@ -68,7 +96,8 @@ export class TwinPageCache {
   private chunkCap: number[];
   private used = 0;
   private allocated = 0;
-  private budget: BudgetAccess | null;
+  private budget: BudgetBackend | null;
+  private charge: Charge | null = null;
   private readonly associative: boolean;
   // The sender's walk direction, learned from lookups (see native/core/page_cache.h).
   private lastHi = 0;
@@ -84,7 +113,8 @@ export class TwinPageCache {
   private evictions = 0;
 
   /** The caller checked the geometry (size a power-of-two number of pages). */
-  constructor(pageSize: number, size: number, associative: boolean, ways: number, budget: BudgetAccess | null) {
+  constructor(g: CacheGeometry, budget: BudgetBackend | null) {
+    const { pageSize, size, associative, ways } = g;
     this.pageSize = pageSize;
     this.size = size;
     this.bigP = BigInt(pageSize);
@@ -98,6 +128,25 @@ export class TwinPageCache {
     this.chunks = new Array<Uint8Array | null>(n).fill(null);
     this.chunkCap = new Array<number>(n).fill(0);
     this.budget = budget;
+    if (budget) {
+      this.charge = { budget, bytes: 0 };
+      dropped.register(this, this.charge, this);
+    }
+  }
+
+  sender(limit: number): SenderBackend {
+    return new TwinSender(this, limit);
+  }
+
+  private take(bytes: number): void {
+    this.budget!.take(bytes);
+    this.charge!.bytes += bytes;
+  }
+
+  private give(bytes: number): void {
+    if (!this.budget || bytes === 0) return;
+    this.budget.give(bytes);
+    this.charge!.bytes -= bytes;
   }
 
   get ways(): number {
@@ -171,18 +220,18 @@ export class TwinPageCache {
       const afford = Math.floor(this.budget.available() / P);
       if (want - cur > afford) want = cur + afford;
       if (want <= cur) return INSERT_BUDGET;
-      this.budget.take((want - cur) * P);
+      this.take((want - cur) * P);
     }
     let mem: Uint8Array | null = null;
     try {
       mem = new Uint8Array(want * P);
     } catch {
-      if (this.budget) this.budget.give((want - cur - 1) * P);
+      this.give((want - cur - 1) * P);
       want = cur + 1;
       try {
         mem = new Uint8Array(want * P);
       } catch {
-        if (this.budget) this.budget.give(P);
+        this.give(P);
         return INSERT_MEMORY;
       }
     }
@@ -231,7 +280,7 @@ export class TwinPageCache {
 
   /** QEMU's insert (FORMAT.md 3); src null stores zeros. Returns an INSERT_* code. */
   insert(addr: Address, src: Uint8Array | null, gen: number): number {
-    if (this.closed) return INSERT_MEMORY;
+    if (this.closed) return INSERT_CLOSED;
     const t = this.t;
     splitKey(addr);
     const base = this.base(addr, t);
@@ -272,7 +321,7 @@ export class TwinPageCache {
   private freeChunks(): void {
     this.chunks.fill(null);
     this.chunkCap.fill(0);
-    if (this.budget) this.budget.give(this.allocated * this.pageSize);
+    this.give(this.allocated * this.pageSize);
     this.allocated = 0;
     this.used = 0;
   }
@@ -292,7 +341,9 @@ export class TwinPageCache {
     this.t = tables(0, 1);
     this.chunks = [];
     this.chunkCap = [];
+    dropped.unregister(this);
     this.budget = null;
+    this.charge = null;
     this.closed = true;
   }
 
@@ -364,7 +415,7 @@ export class TwinPageCache {
       }
     }
     this.allocated -= freed;
-    if (this.budget) this.budget.give(freed * this.pageSize);
+    this.give(freed * this.pageSize);
     this.used = kept;
     this.chunks = chunks;
     this.chunkCap = caps;
@@ -382,7 +433,7 @@ export class TwinPageCache {
     o[3] = t.ways;
     o[4] = this.used;
     o[5] = this.allocated * this.pageSize;
-    o[6] = this.closed ? 0 : t.nslots * 16 + this.chunks.length * 12;
+    o[6] = this.closed ? 0 : metadataBytes(t.nslots, this.chunks.length);
     o[7] = this.lookups;
     o[8] = this.hits;
     o[9] = this.inserts;

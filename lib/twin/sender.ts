@@ -1,6 +1,7 @@
 // lib/twin/sender.ts: the pure-TypeScript twin of native/core/sender.cc: QEMU's
 // per-page sender steps (FORMAT.md 3) and the batch loop that frames RAM
 // records (FORMAT.md 2), with the same outputs and counters.
+import type { SenderBackend } from '../backend/cache-backend';
 import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY } from '../backend/native-cache';
 import { addressAt, type Address, type AddressArray } from '../util/checks';
 import type { TwinPageCache } from './cache';
@@ -27,7 +28,7 @@ function isZero(page: Uint8Array): boolean {
  * (pageSize > 0), whose page is not inside it; -1 when all are fine
  * (native: Sender::bad_address).
  */
-export function badAddress(a: AddressArray, pageSize = 0, memorySize = 0): number {
+function badAddress(a: AddressArray, pageSize = 0, memorySize = 0): number {
   for (let i = 0; i < a.length; i++) {
     const v = a[i];
     if (typeof v === 'number') {
@@ -40,7 +41,7 @@ export function badAddress(a: AddressArray, pageSize = 0, memorySize = 0): numbe
   return -1;
 }
 
-export class TwinSender {
+export class TwinSender implements SenderBackend {
   readonly cache: TwinPageCache;
   readonly pageSize: number;
   private readonly limit: number;
@@ -69,7 +70,7 @@ export class TwinSender {
   }
 
   /** One page (native: Sender::send_page). Returns kind + 4 * body length. */
-  sendPage(addr: Address, page: Uint8Array, flags: number, body: Uint8Array): number {
+  sendPage(addr: Address, page: Uint8Array, body: Uint8Array, flags: number): number {
     const P = this.pageSize;
     const last = (flags & FLAG_LAST_STAGE) !== 0;
     this.handled++;
@@ -134,7 +135,7 @@ export class TwinSender {
     this.started = true;
   }
 
-  /** A batch (native: Sender::send_pages); the caller checked sizes and addresses. */
+  /** A batch (native: Sender::send_pages); the caller checked sizes and overlaps. */
   sendPages(
     addrs: AddressArray,
     pages: Uint8Array | Uint8Array[],
@@ -146,6 +147,9 @@ export class TwinSender {
     block: Uint8Array,
   ): number {
     const P = this.pageSize;
+    const byMemory = (flags & FLAG_MEMORY) !== 0;
+    const bad = badAddress(addrs, byMemory ? P : 0, byMemory ? (pages as Uint8Array).length : 0);
+    if (bad >= 0) return -bad - 1;
     let pos = 0;
     let named = (flags & FLAG_CONTINUED) !== 0;
     const byAddress = (flags & FLAG_MEMORY) !== 0;
@@ -157,7 +161,7 @@ export class TwinSender {
           ? pages.subarray(Number(addr), Number(addr) + P)
           : pages.subarray(i * P, (i + 1) * P);
       const hdr = named ? 8 : 9 + block.length;
-      const r = this.sendPage(addr, page, flags, out.subarray(pos + hdr));
+      const r = this.sendPage(addr, page, out.subarray(pos + hdr), flags);
       const kind = r & 3;
       const len = (r - kind) / 4;
       kinds[i] = kind;

@@ -1,8 +1,31 @@
-// errors.ts: the error a malformed delta raises, and the argument checks every
-// public function shares (TypeError for a wrong type, RangeError for a size).
-import { isInt32Array, isUint32Array, isUint8Array } from 'node:util/types';
+// errors.ts: every error class of the package, in one scheme. Each has a
+// stable `code` (ERR_XBZRLE_*; AbortError keeps Node's ABORT_ERR), a
+// `reason` (a short kebab-case word saying which rule was broken) and, where
+// a byte offset applies, `offset`. Wrong arguments are TypeError/RangeError
+// (lib/util/checks.ts); these are for data and state.
 
-export const MAX_PAGE_SIZE = 16384;
+/** The stable codes, one per error class. */
+export type XbzrleErrorCode =
+  | 'ERR_XBZRLE_MALFORMED'
+  | 'ERR_XBZRLE_RECORD'
+  | 'ERR_XBZRLE_STREAM'
+  | 'ERR_XBZRLE_PROFILE'
+  | 'ERR_XBZRLE_CLOSED'
+  | 'ERR_XBZRLE_NO_MEMORY'
+  | 'ERR_XBZRLE_BATCH';
+
+/** What every error of this package carries. */
+export abstract class CodedError<R extends string = string> extends Error {
+  abstract readonly code: string;
+  readonly reason: R;
+
+  constructor(reason: R, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.reason = reason;
+  }
+}
+
+// ---- ERR_XBZRLE_MALFORMED: a delta the decoder refuses ----
 
 /** Why a delta was rejected; the codes match native/core/xbzrle.h `Reject`. */
 export type XbzrleReason =
@@ -15,7 +38,7 @@ export type XbzrleReason =
   | 'delta-overlaps-page';
 
 const REASONS: readonly XbzrleReason[] = [
-  'truncated', // 0 is unused; 1..6 follow the native enum
+  'truncated', // 0 is unused; 1..7 follow the native enum
   'truncated',
   'uleb128-too-long',
   'empty-zero-run',
@@ -25,7 +48,7 @@ const REASONS: readonly XbzrleReason[] = [
   'delta-overlaps-page',
 ];
 
-const EXPLAIN: Record<XbzrleReason, string> = {
+const XBZRLE_EXPLAIN: Record<XbzrleReason, string> = {
   truncated: 'the delta ends inside a run pair',
   'uleb128-too-long': 'a run length needs more than two ULEB128 bytes',
   'empty-zero-run': 'an unchanged run of length 0 after the first pair',
@@ -36,11 +59,10 @@ const EXPLAIN: Record<XbzrleReason, string> = {
 };
 
 /** A malformed delta. The page it was applied to is unchanged. */
-export class XbzrleError extends Error {
+export class XbzrleError extends CodedError<XbzrleReason> {
   readonly code = 'ERR_XBZRLE_MALFORMED';
   /** Byte offset in the delta where the bad element starts. */
   readonly offset: number;
-  readonly reason: XbzrleReason;
   /** Index of the page in a batch, when the delta came from one. */
   readonly page?: number;
   /**
@@ -53,41 +75,12 @@ export class XbzrleError extends Error {
     const where = page === undefined ? '' : ` (page ${page})`;
     const more =
       errors && errors.length > 1 ? `; ${errors.length} deltas of the batch were rejected, see .errors` : '';
-    super(`malformed XBZRLE delta${where} at byte ${offset}: ${EXPLAIN[reason]}${more}`);
+    super(reason, `malformed XBZRLE delta${where} at byte ${offset}: ${XBZRLE_EXPLAIN[reason]}${more}`);
     this.name = 'XbzrleError';
-    this.reason = reason;
     this.offset = offset;
     if (page !== undefined) this.page = page;
     if (errors !== undefined) this.errors = errors;
   }
-}
-
-/**
- * The rejections of a batch, reported by a backend as [page, packed, ...]:
- * an XbzrleError for the first, carrying all of them in `errors`.
- */
-export function batchRejection(flat: readonly number[]): XbzrleError {
-  const errors: XbzrleError[] = [];
-  for (let i = 0; i < flat.length; i += 2) errors.push(rejection(flat[i + 1], flat[i]));
-  const first = errors[0];
-  return new XbzrleError(first.reason, first.offset, first.page, Object.freeze(errors));
-}
-
-/**
- * An async batch stopped by its AbortSignal: `name` is 'AbortError' and
- * `code` 'ABORT_ERR', as for Node's own APIs; `cause` is the signal's reason.
- */
-export class AbortError extends Error {
-  readonly code = 'ABORT_ERR';
-
-  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'AbortError';
-  }
-}
-
-export function abortError(signal: AbortSignal): AbortError {
-  return new AbortError(undefined, { cause: signal.reason });
 }
 
 /**
@@ -104,85 +97,209 @@ export function packRejection(code: number, offset: number): number {
   return -(code + 8 * offset);
 }
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (typeof v === 'object' || typeof v === 'function') {
-    const name = (v as { constructor?: { name?: string } }).constructor?.name;
-    return name ? `an instance of ${name}` : 'an object';
-  }
-  if (typeof v === 'string') return `a string`;
-  return `type ${typeof v} (${String(v)})`;
+/**
+ * The rejections of a batch, reported by a backend as [page, packed, ...]:
+ * an XbzrleError for the first, carrying all of them in `errors`.
+ */
+export function batchRejection(flat: readonly number[]): XbzrleError {
+  const errors: XbzrleError[] = [];
+  for (let i = 0; i < flat.length; i += 2) errors.push(rejection(flat[i + 1], flat[i]));
+  const first = errors[0];
+  return new XbzrleError(first.reason, first.offset, first.page, Object.freeze(errors));
 }
 
-function isDetached(v: Uint8Array): boolean {
-  if (v.byteLength !== 0) return false;
-  try {
-    new Uint8Array(v.buffer, 0, 0);
-    return false;
-  } catch {
-    return true;
-  }
-}
+// ---- ERR_XBZRLE_RECORD: a malformed RAM record (lib/migration/record.ts) ----
 
-/** Throws unless v is a Uint8Array (Buffer is one) that is not detached. */
-export function checkBytes(v: unknown, name: string, what = 'argument'): asserts v is Uint8Array {
-  // instanceof is the fast path; isUint8Array also accepts other realms' arrays.
-  if (!(v instanceof Uint8Array) && !isUint8Array(v)) {
-    throw new TypeError(`The "${name}" ${what} must be a Uint8Array or Buffer, received ${describe(v)}`);
-  }
-  if (isDetached(v)) {
-    throw new TypeError(`The "${name}" ${what} is backed by a detached ArrayBuffer`);
-  }
-}
+export type RecordErrorReason =
+  | 'unknown-flags' // no kind, two kinds, or a bit we do not know
+  | 'bad-eos' // an EOS word with an offset or CONTINUE
+  | 'no-block' // CONTINUE before any block was named
+  | 'empty-block-name'
+  | 'bad-encoding-flag' // an XBZRLE body whose first byte is not 0x01
+  | 'length-over-page' // an XBZRLE delta length larger than the page
+  | 'body-short' // fewer delta bytes than the length says
+  | 'body-long' // more delta bytes than the length says
+  | 'mem-size-overrun' // MEM_SIZE blocks add up past the total
+  | 'too-many-blocks' // a MEM_SIZE record lists more than MAX_RAM_BLOCKS blocks
+  | 'unaligned-offset' // a page record at an offset that is not a multiple of the page size
+  | 'truncated'; // the stream ended inside a record
 
-/** Throws unless v is a Uint32Array (an index or offset table). */
-export function checkUint32Array(v: unknown, name: string, what = 'argument'): asserts v is Uint32Array {
-  if (!isUint32Array(v)) {
-    throw new TypeError(`The "${name}" ${what} must be a Uint32Array, received ${describe(v)}`);
-  }
-}
+const RECORD_EXPLAIN: Record<RecordErrorReason, string> = {
+  'unknown-flags': 'the header flags name no record type, several, or unknown bits',
+  'bad-eos': 'an end-of-section word carries an offset or other flags',
+  'no-block': 'a record continues a block but no block was named before',
+  'empty-block-name': 'a block name of length 0',
+  'bad-encoding-flag': 'the XBZRLE encoding flag is not 0x01',
+  'length-over-page': 'the XBZRLE delta length is larger than the page',
+  'body-short': 'the XBZRLE body is shorter than its length field says',
+  'body-long': 'the XBZRLE body is longer than its length field says',
+  'mem-size-overrun': 'the RAM block lengths add up past the total size',
+  'too-many-blocks': 'the RAM block list is longer than 65536 blocks',
+  'unaligned-offset': 'the page offset is not a multiple of the page size',
+  truncated: 'the stream ends inside a record',
+};
 
-/** Throws unless v is an Int32Array (a lengths table). */
-export function checkInt32Array(v: unknown, name: string, what = 'argument'): asserts v is Int32Array {
-  if (!isInt32Array(v)) {
-    throw new TypeError(`The "${name}" ${what} must be an Int32Array, received ${describe(v)}`);
-  }
-}
+/**
+ * A malformed record or stream: reason and byte offset (in the body, or in
+ * the stream; for 'unaligned-offset', the record's page offset). A reader
+ * adds `records` (lib/migration/record.ts declares its type).
+ */
+export class RecordError extends CodedError<RecordErrorReason> {
+  readonly code = 'ERR_XBZRLE_RECORD';
+  readonly offset: number;
 
-/** Throws unless v is undefined or an AbortSignal. */
-export function checkSignal(v: unknown): asserts v is AbortSignal | undefined {
-  // Duck-typed: a signal from another realm (vm, jsdom) is still a signal.
-  const s = v as AbortSignal | undefined;
-  if (
-    s !== undefined &&
-    (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')
-  ) {
-    throw new TypeError(`The "signal" option must be an AbortSignal, received ${describe(v)}`);
-  }
-}
-
-/** Throws unless v is a page: a Uint8Array of 1 to 16384 bytes. */
-export function checkPage(v: unknown, name: string): asserts v is Uint8Array {
-  checkBytes(v, name);
-  if (v.length === 0 || v.length > MAX_PAGE_SIZE) {
-    throw new RangeError(
-      `The "${name}" argument must be 1 to ${MAX_PAGE_SIZE} bytes long, received ${v.length} bytes`,
-    );
+  constructor(reason: RecordErrorReason, offset: number, detail?: string) {
+    const where = reason === 'unaligned-offset' ? `with page offset 0x${offset.toString(16)}` : `at byte ${offset}`;
+    super(reason, `malformed RAM record ${where}: ${RECORD_EXPLAIN[reason]}${detail ? ` (${detail})` : ''}`);
+    this.name = 'RecordError';
+    this.offset = offset;
   }
 }
 
-/** Throws unless v is an integer in [min, max]. */
-export function checkInteger(v: unknown, name: string, min: number, max: number): asserts v is number {
-  if (typeof v !== 'number') {
-    throw new TypeError(`The "${name}" option must be a number, received ${describe(v)}`);
-  }
-  if (!Number.isInteger(v) || v < min || v > max) {
-    throw new RangeError(`The "${name}" option must be an integer from ${min} to ${max}, received ${v}`);
+// ---- ERR_XBZRLE_STREAM: a QEMU migration stream that cannot be read further ----
+
+export type StreamErrorReason =
+  | 'truncated'
+  | 'bad-magic'
+  | 'bad-version'
+  | 'bad-section'
+  | 'bad-footer'
+  | 'bad-configuration'
+  | 'bad-ram-flags'
+  | 'unknown-block'
+  | 'page-past-block'
+  | 'no-block'
+  | 'bad-mem-size'
+  | 'bad-xbzrle'
+  | 'bad-page'
+  | 'bad-input' // the input threw, or yielded something other than bytes
+  | 'unaligned-offset' // a page record's offset is not a multiple of the page size
+  | 'too-large' // one element longer than the reader holds at once (MAX_ELEMENT_BYTES)
+  | 'unsupported-size' // RAM sizes past MAX_RAM_BYTES, or more blocks than MAX_RAM_BLOCKS
+  | 'unsupported-page-size'; // pages above 16384 bytes (the codec's limit)
+
+/** A stream that cannot be read further. `offset` is where the bad bytes start. */
+export class StreamError extends CodedError<StreamErrorReason> {
+  readonly code = 'ERR_XBZRLE_STREAM';
+  /** Byte offset in the (decompressed) stream. */
+  readonly offset: number;
+
+  constructor(reason: StreamErrorReason, offset: number, detail: string, options?: { cause?: unknown }) {
+    super(reason, `${detail} (at byte ${offset})`, options);
+    this.name = 'StreamError';
+    this.offset = offset;
   }
 }
 
-export function checkOptions(v: unknown, name = 'options'): void {
-  if (v !== undefined && (v === null || typeof v !== 'object')) {
-    throw new TypeError(`The "${name}" argument must be an object, received ${describe(v)}`);
+// ---- ERR_XBZRLE_PROFILE: a profiling failure an operator can act on ----
+
+export type ProfileErrorReason =
+  | 'no-process' // the PID does not exist or has exited
+  | 'no-permission' // /proc/PID/... may not be read (ptrace access)
+  | 'not-linux' // profiling reads /proc
+  | 'no-region' // no mapping matches the selection
+  | 'no-soft-dirty' // the kernel cannot track soft-dirty bits
+  | 'bad-trace'; // a trace file that cannot be opened or read
+
+/** A profiling failure with a message that says what to do. */
+export class ProfileError extends CodedError<ProfileErrorReason> {
+  readonly code = 'ERR_XBZRLE_PROFILE';
+  /** Byte offset in a trace file, for 'bad-trace' when one applies. */
+  readonly offset?: number;
+
+  constructor(reason: ProfileErrorReason, message: string, offset?: number) {
+    super(reason, message);
+    this.name = 'ProfileError';
+    if (offset !== undefined) this.offset = offset;
+  }
+}
+
+// ---- ERR_XBZRLE_CLOSED: a call on a closed page cache or its sender ----
+
+export type ClosedReason = 'cache-closed';
+
+/** A page cache (or a sender over it) used after close(). */
+export class ClosedError extends CodedError<ClosedReason> {
+  readonly code = 'ERR_XBZRLE_CLOSED';
+
+  constructor(message = 'The page cache is closed') {
+    super('cache-closed', message);
+    this.name = 'ClosedError';
+  }
+}
+
+// ---- ERR_XBZRLE_NO_MEMORY: an allocation that failed (never an abort) ----
+
+export type NoMemoryReason = 'slot-table' | 'sender' | 'batch';
+
+/** The allocator could not provide memory; nothing was changed. */
+export class NoMemoryError extends CodedError<NoMemoryReason> {
+  readonly code = 'ERR_XBZRLE_NO_MEMORY';
+
+  constructor(reason: NoMemoryReason, what: string) {
+    super(reason, `Out of memory for ${what}`);
+    this.name = 'NoMemoryError';
+  }
+}
+
+// ---- ERR_XBZRLE_BATCH: an async batch the addon could not run ----
+
+export type BatchReason = 'job-failed';
+
+/** An async batch that failed in the addon for a reason other than its data. */
+export class BatchError extends CodedError<BatchReason> {
+  readonly code = 'ERR_XBZRLE_BATCH';
+
+  constructor(message: string) {
+    super('job-failed', message);
+    this.name = 'BatchError';
+  }
+}
+
+// ---- ABORT_ERR: an async batch stopped by its AbortSignal ----
+
+/**
+ * `name` is 'AbortError' and `code` 'ABORT_ERR', as for Node's own APIs (so
+ * code written for fetch or timers/promises recognises it); `cause` is the
+ * signal's reason.
+ */
+export class AbortError extends CodedError<'aborted'> {
+  readonly code = 'ABORT_ERR';
+
+  constructor(message = 'The operation was aborted', options?: { cause?: unknown }) {
+    super('aborted', message, options);
+    this.name = 'AbortError';
+  }
+}
+
+export function abortError(signal: AbortSignal): AbortError {
+  return new AbortError(undefined, { cause: signal.reason });
+}
+
+// ---- ERR_XBZRLE_QMP: a QMP call that failed (lib/qmp) ----
+
+/** Why a QMP call failed. */
+export type QmpReason =
+  | 'command-failed' // QEMU answered with an error (see qmpClass, desc)
+  | 'timeout' // no answer in time
+  | 'closed' // the socket closed (QEMU exited, or close() was called)
+  | 'connect-failed' // no QMP server at the path
+  | 'protocol'; // the peer does not speak QMP (bad JSON, no greeting)
+
+export class QmpError extends CodedError<QmpReason> {
+  readonly code = 'ERR_XBZRLE_QMP';
+  /** The command, when the failure belongs to one. */
+  readonly command?: string;
+  /** QEMU's error class (e.g. "GenericError", "CommandNotFound"), for 'command-failed'. */
+  readonly qmpClass?: string;
+  /** QEMU's description, for 'command-failed'. */
+  readonly desc?: string;
+
+  constructor(reason: QmpReason, message: string, extra: { command?: string; qmpClass?: string; desc?: string; cause?: unknown } = {}) {
+    super(reason, message, extra.cause === undefined ? undefined : { cause: extra.cause });
+    this.name = 'QmpError';
+    if (extra.command !== undefined) this.command = extra.command;
+    if (extra.qmpClass !== undefined) this.qmpClass = extra.qmpClass;
+    if (extra.desc !== undefined) this.desc = extra.desc;
   }
 }

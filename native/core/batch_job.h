@@ -41,6 +41,7 @@ class EncodeJob : public BatchJob {
   // when no run() ever started), and the bytes now packed in out.
   bool complete() const { return placed_ == chunks_; }
   size_t total() const { return cursor_; }
+  size_t scratch_bytes() const { return chunks_ * sizeof(Chunk); }  // for the host's accounting
 
  private:
   struct Chunk {
@@ -73,6 +74,7 @@ class DecodeJob : public BatchJob {
   // Writes up to cap rejections in page order; returns how many. A chunk
   // with more than its inline share is validated again (no page is written).
   size_t failures(PageFailure* out, size_t cap) const;
+  size_t scratch_bytes() const { return chunks_ * sizeof(Chunk); }  // for the host's accounting
 
  private:
   static constexpr size_t kInline = 4;

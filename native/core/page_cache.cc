@@ -17,7 +17,7 @@ namespace {
 
 // A chunk holds up to 256 KiB of pages: the chunk table stays tiny (0.005%
 // of the size) and growing a chunk copies little.
-constexpr size_t kChunkBytes = size_t(256) << 10;
+constexpr size_t kChunkBytes = abi::CACHE_METADATA_CHUNK_BYTES;
 // A chunk grows by this much at a time, so a cache holds at most this much
 // page memory it does not use yet (charged to its budget like the rest).
 constexpr size_t kGrowBytes = size_t(64) << 10;
@@ -80,10 +80,27 @@ void PageCache::unref() {
   if (--refs_ == 0) delete this;
 }
 
+// The figure abi.h states (the twin reports the same): the slot table and
+// the chunk tables, counted per entry whatever the host's pointer size.
+uint64_t PageCache::metadata_for(uint64_t nslots, uint64_t nchunks) {
+  return nslots * abi::CACHE_METADATA_SLOT_BYTES + nchunks * abi::CACHE_METADATA_CHUNK_ENTRY_BYTES;
+}
+
 uint64_t PageCache::metadata_bytes() const {
+  return slots_ ? metadata_for(nslots_, nchunks_) : 0;
+}
+
+uint64_t PageCache::metadata_for_geometry(size_t page_size, uint64_t size) {
+  if (page_size == 0) return 0;
+  uint64_t nslots = size / page_size;
+  uint64_t per_chunk = kChunkBytes / page_size;
+  uint64_t chunk_pages = per_chunk ? uint64_t(1) << log2_floor(per_chunk) : 1;
+  return metadata_for(nslots, (nslots + chunk_pages - 1) / chunk_pages);
+}
+
+uint64_t PageCache::footprint() const {
   if (!slots_) return 0;
-  return nslots_ * sizeof(Slot) + 63 + nchunks_ * (sizeof(uint8_t*) + sizeof(uint32_t)) +
-         sizeof(PageCache);
+  return page_bytes() + nslots_ * sizeof(Slot) + 63 + nchunks_ * (sizeof(uint8_t*) + sizeof(uint32_t));
 }
 
 // Allocates empty slots and chunk tables for `size` and installs them; false

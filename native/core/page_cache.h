@@ -10,6 +10,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "abi.h"
+
 namespace xbzrle {
 
 // One byte budget shared by several caches. A cache takes bytes before it
@@ -51,13 +53,13 @@ enum class Policy : int {
   kAssociative = 1,
 };
 
-// What insert() did. The numbers cross Node-API: keep them stable.
+// What insert() did; the numbers cross to lib/ (abi.h INSERT_*).
 enum class Insert : int {
-  kStored = 1,
-  kYoung = 0,     // refused: the slot (every way) holds another page of the last two generations
-  kBudget = -1,   // refused: the budget cannot fund a new page
-  kMemory = -2,   // refused: the allocator failed
-  kClosed = -3,   // the cache is closed
+  kStored = abi::INSERT_STORED,
+  kYoung = abi::INSERT_YOUNG,    // refused: the slot (every way) holds another page of the last two generations
+  kBudget = abi::INSERT_BUDGET,  // refused: the budget cannot fund a new page
+  kMemory = abi::INSERT_MEMORY,  // refused: the allocator failed
+  kClosed = abi::INSERT_CLOSED,  // the cache is closed
 };
 
 struct CacheCounters {
@@ -116,8 +118,14 @@ class PageCache {
   Policy policy() const { return policy_; }
   uint64_t stored() const { return used_; }  // pages held
   uint64_t page_bytes() const { return allocated_ * page_size_; }
-  uint64_t metadata_bytes() const;
+  uint64_t metadata_bytes() const;  // abi.h CACHE_METADATA
+  // The metadata a cache of this geometry holds (abi.h CACHE_METADATA).
+  static uint64_t metadata_for_geometry(size_t page_size, uint64_t size);
+  // Every byte allocated for this cache now (pages, tables, alignment), for
+  // the host's memory accounting.
+  uint64_t footprint() const;
   const CacheCounters& counters() const { return counters_; }
+  MemoryBudget* budget() const { return budget_; }
 
   void ref() { refs_++; }
   void unref();  // the JavaScript wrapper and each sender hold one
@@ -134,6 +142,7 @@ class PageCache {
   };
 
   PageCache() = default;
+  static uint64_t metadata_for(uint64_t nslots, uint64_t nchunks);
   ~PageCache();
   bool alloc_tables(uint64_t size, Tables* t) const;
   void install(const Tables& t, uint64_t size);

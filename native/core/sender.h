@@ -13,19 +13,24 @@
 namespace xbzrle {
 
 // RAM page header flags, ORed into the low bits of the be64 offset word.
-constexpr uint64_t kFlagZero = 0x02;
-constexpr uint64_t kFlagMemSize = 0x04;
-constexpr uint64_t kFlagPage = 0x08;
-constexpr uint64_t kFlagEos = 0x10;
-constexpr uint64_t kFlagContinue = 0x20;
-constexpr uint64_t kFlagXbzrle = 0x40;
+constexpr uint64_t kFlagZero = abi::RECORD_ZERO;
+constexpr uint64_t kFlagMemSize = abi::RECORD_MEM_SIZE;
+constexpr uint64_t kFlagPage = abi::RECORD_PAGE;
+constexpr uint64_t kFlagEos = abi::RECORD_EOS;
+constexpr uint64_t kFlagContinue = abi::RECORD_CONTINUE;
+constexpr uint64_t kFlagXbzrle = abi::RECORD_XBZRLE;
 // Offsets in a header are multiples of 1 KiB (QEMU's smallest target page),
 // so every flag QEMU defines fits below them.
-constexpr uint64_t kFlagMask = 0x3ff;
-constexpr uint8_t kEncodingXbzrle = 0x01;  // the body's encoding flag
+constexpr uint64_t kFlagMask = abi::RECORD_FLAG_MASK;
+constexpr uint8_t kEncodingXbzrle = abi::RECORD_ENCODING_XBZRLE;  // the body's encoding flag
 
-// The numbers cross Node-API: keep them stable.
-enum class PageKind : uint8_t { kSkip = 0, kRaw = 1, kXbzrle = 2, kZero = 3 };
+// The numbers cross to lib/ (abi.h KIND_*).
+enum class PageKind : uint8_t {
+  kSkip = abi::KIND_SKIP,
+  kRaw = abi::KIND_RAW,
+  kXbzrle = abi::KIND_XBZRLE,
+  kZero = abi::KIND_ZERO,
+};
 
 struct SenderCounters {
   // QEMU's xbzrle-cache counters.

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "abi.h"
 #include "arch.h"
 
 namespace xbzrle {
@@ -39,16 +40,15 @@ long encode_neon(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t*
                  size_t limit);
 #endif
 
-// Why a delta was rejected. The numbers are part of the addon's ABI with
-// lib/ (lib/util/errors.ts holds the same table): keep them stable.
+// Why a delta was rejected; the numbers cross to lib/ (abi.h REJECT_*).
 enum class Reject : int {
-  kTruncated = 1,      // fewer than 2 bytes left where a run pair starts
-  kUlebTooLong = 2,    // a length needs a third ULEB128 byte
-  kEmptyZeroRun = 3,   // a zero run of length 0 after the first pair
-  kEmptyDataRun = 4,   // a changed run of length 0
-  kPastPage = 5,       // a run goes past the end of the page
-  kPastInput = 6,      // a changed run's bytes go past the end of the delta
-  kOverlap = 7,        // the delta lies in the page's own memory (lib/ passes a copy)
+  kTruncated = abi::REJECT_TRUNCATED,
+  kUlebTooLong = abi::REJECT_ULEB_TOO_LONG,
+  kEmptyZeroRun = abi::REJECT_EMPTY_ZERO_RUN,
+  kEmptyDataRun = abi::REJECT_EMPTY_DATA_RUN,
+  kPastPage = abi::REJECT_PAST_PAGE,
+  kPastInput = abi::REJECT_PAST_INPUT,
+  kOverlap = abi::REJECT_OVERLAP,  // lib/ passes a copy instead
 };
 
 struct DecodeError {

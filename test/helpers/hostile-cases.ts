@@ -380,12 +380,18 @@ export function bindingCases(): Row[] {
     ['-Infinity', -Infinity],
     ['1e300', 1e300],
     ['2**53', 2 ** 53],
+    ['1.5', 1.5],
+  ] as const) {
+    add(`encodeInto with limit ${what}`, 'RangeError', () => raw.encodeInto(a, b, Buffer.alloc(P), limit));
+  }
+  // The binding's one rule (native/addon/glue.h): a wrong type is a TypeError.
+  for (const [what, limit] of [
     ['a string', '10'],
     ['a bigint', 10n],
     ['undefined', undefined],
     ['null', null],
   ] as const) {
-    add(`encodeInto with limit ${what}`, 'RangeError', () => raw.encodeInto(a, b, Buffer.alloc(P), limit));
+    add(`encodeInto with limit ${what}`, 'TypeError', () => raw.encodeInto(a, b, Buffer.alloc(P), limit));
   }
   add('encodeInto with a limit past out (clamped)', 'ok', () => {
     const out = Buffer.alloc(P + 16, 0xee);

@@ -27,6 +27,16 @@ import {
   encodePagesAsync,
   decodePagesAsync,
   AbortError,
+  ClosedError,
+  NoMemoryError,
+  BatchError,
+  ProfileError,
+  type XbzrleErrorCode,
+  type StreamErrorReason,
+  type ProfileErrorReason,
+  type ClosedReason,
+  type NoMemoryReason,
+  type BatchReason,
   type PagesOptions,
   type EncodePagesOptions,
   type DecodePagesOptions,
@@ -267,6 +277,9 @@ export type StreamTypes = [
   StopEvent,
 ];
 check([readMigration, inspectStream, StreamError].every((f) => typeof f === 'function'), 'stream reader exports');
+// The error module: every class is an Error with a stable ERR_XBZRLE_* code.
+export type ErrorTypes = [XbzrleErrorCode, StreamErrorReason, ProfileErrorReason, ClosedReason, NoMemoryReason, BatchReason];
+check([ClosedError, NoMemoryError, BatchError, ProfileError].every((c) => c.prototype instanceof Error), 'error classes');
 // The cache advisor: two pages dirtied in three passes, their hit costs,
 // the curve and the advice.
 const advisorPolicy: CachePolicy = 'qemu';
