@@ -3,11 +3,28 @@
 import * as fs from 'node:fs';
 import { Readable } from 'node:stream';
 import * as zlib from 'node:zlib';
+import { describe } from '../util/checks';
 
 /** A path, a stream's bytes in memory, or a source of chunks (a Readable is one). */
 export type StreamInput = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | Iterable<Uint8Array>;
 
 const GZIP = [0x1f, 0x8b];
+
+/** TypeError, at call time, unless `input` is one of the StreamInput forms. */
+export function checkStreamInput(input: unknown): asserts input is StreamInput {
+  if (typeof input === 'string') {
+    if (input === '') throw new TypeError('The "input" argument must be a path, not an empty string');
+    return;
+  }
+  if (input instanceof Uint8Array) return;
+  const o = input as { [Symbol.asyncIterator]?: unknown; [Symbol.iterator]?: unknown } | null;
+  if (o !== null && typeof o === 'object' && (typeof o[Symbol.asyncIterator] === 'function' || typeof o[Symbol.iterator] === 'function')) {
+    return;
+  }
+  throw new TypeError(
+    `The "input" argument must be a path, a Uint8Array, a Readable or an (async) iterable of Uint8Array chunks, received ${describe(input)}`,
+  );
+}
 
 /** What an input threw, in words, whatever it threw (null, a string, an Error). */
 export function describeThrown(err: unknown): string {

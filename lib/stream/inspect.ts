@@ -2,12 +2,13 @@
 // holds: records and bytes per kind, per section part and per pass, XBZRLE's
 // share and saving, pages sent raw again, and errors with their byte offset.
 import { encode } from '../codec/page';
+import { describe } from '../util/checks';
 import { StreamError } from './errors';
 import type { MigrationEvent, RamBlock } from './events';
-import type { StreamInput } from './input';
+import { checkStreamInput, type StreamInput } from './input';
 import { FilePageStore, MemoryPageStore, type PageStore } from './page-store';
 import { RamImage, hexAddr } from './ram-image';
-import { readMigration } from './reader';
+import { checkReadOptions, readMigration } from './reader';
 import { reencode } from './reencode';
 
 export interface InspectOptions {
@@ -104,7 +105,15 @@ const emptyKinds = (): Record<PageKind, number> => ({ zero: 0, page: 0, 'compres
 
 /** Reads a stream to its end (or first fatal error) and reports on it. */
 export async function inspectStream(input: StreamInput, options: InspectOptions = {}): Promise<InspectReport> {
-  let pageSize = options.pageSize ?? 4096;
+  checkStreamInput(input);
+  let pageSize = checkReadOptions(options);
+  if (options?.extractRam !== undefined && (typeof options.extractRam !== 'string' || options.extractRam === '')) {
+    throw new TypeError(`The "extractRam" option must be a directory path, received ${describe(options.extractRam)}`);
+  }
+  if (options?.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError(`The "onEvent" option must be a function, received ${describe(options.onEvent)}`);
+  }
+  options = options ?? {};
   const report: InspectReport = {
     bytes: 0,
     capabilities: [],

@@ -3,12 +3,12 @@
 // and yields one event per record with its byte offset.
 import * as zlib from 'node:zlib';
 import { MAX_RAM_BLOCKS, RecordError, checkPageOffset, checkXbzrleEncoding, checkXbzrleLength, recordKind, recordWord } from '../migration/record';
-import { MAX_PAGE_SIZE } from '../util/checks';
+import { MAX_PAGE_SIZE, checkOptions, checkWhole } from '../util/checks';
 import { ByteReader } from './byte-reader';
 import { COMMAND_NAMES, PAGE_FLAGS, RamFlag, Section, STREAM_MAGIC, STREAM_VERSION } from './constants';
 import { StreamError, type StreamErrorCode } from './errors';
 import type { ConfigurationEvent, MigrationEvent, RamBlock, SectionType } from './events';
-import { inputChunks, type StreamInput } from './input';
+import { checkStreamInput, inputChunks, type StreamInput } from './input';
 
 export interface ReadOptions {
   /** Target page size when the stream does not say (x86, s390x: 4096). */
@@ -71,10 +71,30 @@ function unsupportedPageSize(size: number, offset: number, where: string): Strea
  * truncated stream; yields a 'stop' event where the stream gives no length to
  * skip by (device state after RAM).
  */
-export async function* readMigration(input: StreamInput, options: ReadOptions = {}): AsyncGenerator<MigrationEvent, void, undefined> {
+export function readMigration(input: StreamInput, options: ReadOptions = {}): AsyncGenerator<MigrationEvent, void, undefined> {
+  // Checked here, at the call, not at the first next().
+  checkStreamInput(input);
+  return read(input, checkReadOptions(options));
+}
+
+/** The page size of ReadOptions; TypeError/RangeError for a bad one. */
+export function checkReadOptions(options: ReadOptions | undefined): number {
+  checkOptions(options);
+  const pageSize = options?.pageSize;
+  if (pageSize === undefined) return 4096;
+  // Above 16384 the stream is refused as unsupported (a StreamError), as a
+  // stream that says so itself; a page size no QEMU target has is wrong use.
+  checkWhole(pageSize, 'pageSize', 1, MAX_TARGET_PAGE, 'option');
+  return pageSize;
+}
+
+/** 2^30: the largest page target-page-bits may give. */
+const MAX_TARGET_PAGE = 2 ** 30;
+
+async function* read(input: StreamInput, pageSize: number): AsyncGenerator<MigrationEvent, void, undefined> {
   const r = new ByteReader(inputChunks(input)[Symbol.asyncIterator]());
   try {
-    yield* new Parser(r, options.pageSize ?? 4096).run();
+    yield* new Parser(r, pageSize).run();
   } finally {
     await r.close();
   }
