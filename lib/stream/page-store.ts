@@ -52,31 +52,38 @@ export class MemoryPageStore implements PageStore {
 export const MAX_FILE_NAME = 200;
 
 /**
- * The file name for a RAM block, unique per name and bounded: the name's
- * bytes percent-encoded (letters, digits and "@._+-" kept, "%XX" for any
- * other byte and for a leading "."), then ".ram". So "/rom@etc/acpi/tables"
- * is "%2From@etc%2Facpi%2Ftables.ram", and "a/b" and "a_b" differ. A name
- * that decodes back this way needs no table; one whose encoding would pass
- * MAX_FILE_NAME is cut and given "~" and 16 hex digits of its SHA-256 ("~"
- * is otherwise always encoded, so the two forms never meet); the report
- * lists every block's file.
+ * The file name for a RAM block, unique per name and bounded: letters,
+ * digits and "@._+-" kept (a leading "." too is encoded), any other
+ * character percent-encoded, "%XX" up to 0xFF (stream block names are bytes)
+ * and "%uXXXX" above, then ".ram". So "/rom@etc/acpi/tables" is
+ * "%2From@etc%2Facpi%2Ftables.ram", and "a/b", "a_b", "/x" and "x" differ.
+ * Such a name decodes back to the block name. One whose encoding would pass
+ * MAX_FILE_NAME is cut and given "~" and 16 hex digits of the SHA-256 of
+ * the name ("~" is otherwise always encoded, so the forms never meet); the
+ * report lists every block's file.
  */
 export function blockFileName(name: string): string {
-  const bytes = [...name].some((c) => c.charCodeAt(0) > 0xff) ? Buffer.from(name, 'utf8') : Buffer.from(name, 'latin1');
   let enc = '';
-  for (let i = 0; i < bytes.length; i++) {
-    const c = bytes[i];
-    const ch = String.fromCharCode(c);
-    const keep = /[A-Za-z0-9@._+-]/.test(ch) && !(i === 0 && ch === '.');
-    enc += keep ? ch : `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    const ch = name[i];
+    if (/[A-Za-z0-9@._+-]/.test(ch) && !(i === 0 && ch === '.')) enc += ch;
+    else if (c <= 0xff) enc += `%${c.toString(16).toUpperCase().padStart(2, '0')}`;
+    else enc += `%u${c.toString(16).toUpperCase().padStart(4, '0')}`;
   }
-  if (enc === '') return '~.ram';
   if (enc.length + 4 <= MAX_FILE_NAME) return `${enc}.ram`;
   let cut = MAX_FILE_NAME - 4 - 17;
-  if (enc[cut - 1] === '%') cut -= 1;
-  else if (enc[cut - 2] === '%') cut -= 2;
-  const hash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  // Never cut inside an escape.
+  const pct = enc.lastIndexOf('%', cut - 1);
+  if (pct >= 0 && pct > cut - (enc[pct + 1] === 'u' ? 6 : 3)) cut = pct;
+  const hash = createHash('sha256').update(name, 'utf8').digest('hex').slice(0, 16);
   return `${enc.slice(0, cut)}~${hash}.ram`;
+}
+
+/** The block name a blockFileName gives back, or null for a cut (hashed) one. */
+export function blockNameOf(file: string): string | null {
+  if (!file.endsWith('.ram') || file.includes('~')) return null;
+  return file.slice(0, -4).replace(/%u([0-9A-F]{4})|%([0-9A-F]{2})/g, (_m, u: string, x: string) => String.fromCharCode(parseInt(u ?? x, 16)));
 }
 
 /**
