@@ -145,11 +145,17 @@ async function runWorker(opts) {
   // Seeds. The QEMU stream: its head (header, configuration, the RAM block
   // list, first pages), and windows of the RAM section behind that head.
   const qemu = zlib.gunzipSync(fs.readFileSync(path.join(root, 'test', 'fixtures', 'streams', 'small-xbzrle.stream.gz')));
-  const streamSeeds = [qemu.subarray(0, 4096), qemu.subarray(0, 20000), qemu.subarray(0, 65536)];
-  const head = qemu.subarray(0, 4096);
-  for (let i = 0; i < 24; i++) {
-    const at = 65536 + Math.floor((i / 24) * (qemu.length - 200000));
-    streamSeeds.push(Buffer.concat([head, qemu.subarray(at, at + 8192 + (i % 4) * 16384)]));
+  // Windows start and end at record boundaries, and the head ends after
+  // the first page record, so the records of a window continue its block.
+  const pageAt = [];
+  for await (const ev of readMigration(qemu)) {
+    if (ev.kind === 'page' || ev.kind === 'zero' || ev.kind === 'xbzrle') pageAt.push(ev.offset);
+  }
+  const head = qemu.subarray(0, pageAt[1]);
+  const streamSeeds = [head, qemu.subarray(0, pageAt[64]), qemu.subarray(0, 65536)];
+  for (let i = 0; i < 48; i++) {
+    const k = 2 + Math.floor((i / 48) * (pageAt.length - 400));
+    streamSeeds.push(Buffer.concat([head, qemu.subarray(pageAt[k], pageAt[k + 4 + (i % 6) * 40])]));
   }
   streamSeeds.push(qemu.subarray(qemu.length - 65536)); // the end: device state, EOF, VM description
   // RecordWriter output: every record kind, two page sizes.
