@@ -89,13 +89,21 @@ describe('xbzrle bench with a file workload', () => {
 
 describe('xbzrle bench --json -', () => {
   test('writes the JSON to stdout and the table to stderr, usage errors exit 2', () => {
-    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--json', '-']);
+    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--link', '25G', '--json', '-']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.rows.some((x: { op: string; workload: string }) => x.op === 'encode' && x.workload === 'unchanged')).toBe(true);
     expect(r.err).toMatch(/L2 \(\d+ page pairs\)/);
+    // The header names the CPU and the load; the run ends with the operator's answer, also in the JSON.
+    expect(r.err).toMatch(/load average [\d.]+ [\d.]+ [\d.]+ at start/);
+    expect(r.err).toContain(j.host.cpu);
+    expect(j.host.loadavg.start).toHaveLength(3);
+    expect(r.err).toMatch(/Does XBZRLE pay on a 25 Gbit\/s link\?/);
+    expect(r.err).toMatch(/xbzrle profile --pid/);
+    expect(j.answer).toMatchObject({ linkBitsPerSecond: 25e9, kernel: kernels()[0] });
+    expect(j.answer.verdicts[0]).toMatchObject({ workload: 'unchanged', pays: true, savedPercent: 100 });
     expect(fs.existsSync(path.join(root, '-'))).toBe(false);
-    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '(']]) {
+    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '('], ['--link', 'fast'], ['--workload', 'file:/nonexistent/a,/nonexistent/b']]) {
       const u = cli(['bench', ...bad]);
       expect(u.status).toBe(2);
       expect(u.err).not.toMatch(/xbzrle: xbzrle/);
