@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { kernels, nativeStatus } from '../lib';
+import { kernels, kernel, native, nativeStatus, useKernel } from '../lib';
+import { report } from '../lib/cli/main';
+import { CliError } from '../lib/cli/options';
 
 const root = path.join(__dirname, '..');
 const bin = path.join(root, 'bin', 'xbzrle.js');
@@ -137,5 +139,43 @@ describe('xbzrle info', () => {
     const twin = JSON.parse(cli(['info', '--json'], { XBZRLE_NO_NATIVE: '1' }).out);
     expect(twin).toMatchObject({ native: false, kernel: 'js', reason: expect.stringMatching(/XBZRLE_NO_NATIVE/) });
     expect(cli(['info']).out).toMatch(/kernels: .*js/);
+  });
+});
+
+describe('native, nativeStatus() and useKernel agree', () => {
+  const withAddon = native ? test : test.skip; // without the addon there is no kernel but 'js' to switch from
+  withAddon("native stays true after useKernel('js') (the addon loaded); serving says the twin serves", () => {
+    const before = kernel();
+    try {
+      expect(nativeStatus()).toMatchObject({ native: true, serving: 'addon' });
+      useKernel('js');
+      expect(native).toBe(true);
+      expect(nativeStatus()).toMatchObject({ native: true, serving: 'twin' });
+      useKernel(kernels()[0]);
+      expect(nativeStatus().serving).toBe('addon');
+    } finally {
+      useKernel(before);
+    }
+    const j = JSON.parse(cli(['info', '--json'], { XBZRLE_KERNEL: 'js' }).out);
+    expect(j).toMatchObject({ native: true, serving: 'twin', kernel: 'js' });
+  });
+});
+
+describe('errors are prefixed once', () => {
+  test.each([
+    [new CliError('xbzrle bench needs a page size'), 'xbzrle bench needs a page size'],
+    [new CliError('--regime x: expected hot, l2 or cold'), 'xbzrle bench: --regime x: expected hot, l2 or cold'],
+    [Object.assign(new Error('xbzrle profile runs on Linux only'), { code: 'ERR_XBZRLE_PROFILE' }), 'xbzrle profile runs on Linux only'],
+    [Object.assign(new Error('no such file'), { code: 'ENOENT' }), 'xbzrle bench: no such file'],
+  ])('%s', (err, line) => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      report(/profile/.test((err as Error).message) ? 'profile' : 'bench', err);
+      const first = String(spy.mock.calls[0][0]).split('\n')[0];
+      expect(first).toBe(line);
+      expect(first).not.toMatch(/xbzrle[^:]*: xbzrle/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
