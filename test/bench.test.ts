@@ -130,3 +130,16 @@ describe("the operator's answer", () => {
     expect(formatLink(100e6)).toBe('100 Mbit/s');
   });
 });
+
+describe('bench/ scripts', () => {
+  test('every benchmark in bench/ has exactly one package.json script', () => {
+    const root = path.join(__dirname, '..');
+    const scripts: Record<string, string> = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).scripts;
+    const entries = [
+      ...fs.readdirSync(path.join(root, 'bench')).filter((f) => f.endsWith('.js')).map((f) => `bench/${f}`),
+      'bench/native/run.sh',
+    ];
+    for (const e of entries) expect([e, Object.values(scripts).filter((s) => s.split(/\s+/).includes(e)).length]).toEqual([e, 1]);
+    expect(scripts.bench).toMatch(/bin\/xbzrle\.js bench$/);
+  });
+});
