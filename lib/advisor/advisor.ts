@@ -3,6 +3,7 @@
 import * as os from 'node:os';
 import { CacheSim, POLICIES, inSample, setSample, setsOf, type CachePolicy, type SetSample } from './cache-sim';
 import { decodePass, passBytes, storePass, type StoredPass } from './pass-store';
+import { MAX_PAGE_SIZE, checkInteger, checkOptions } from '../util/checks';
 import { floorPowerOfTwo, formatBytes, formatPercent, isPowerOfTwo, nextPowerOfTwo, parseBudget } from '../util/sizes';
 
 export type { CachePolicy } from './cache-sim';
@@ -151,7 +152,7 @@ function checkPolicy(p: unknown): CachePolicy {
  * processed in ascending address order, as QEMU walks its dirty bitmap.
  *
  * @example
- * const a = new CacheAdvisor({ ramBytes: 1 << 30 });
+ * const a = new CacheAdvisor({ ramBytes: 8 * 2 ** 30 }); // not 8 << 30, which is 0
  * for (const dirty of passes) a.addPass(dirty);
  * a.curve([64 << 20, 128 << 20]);
  * a.recommend({ target: 0.9, budget: '10%', concurrent: 2 }).sentence;
@@ -171,8 +172,10 @@ export class CacheAdvisor {
   private statsMemo: TraceStats | null = null;
 
   constructor(options: CacheAdvisorOptions = {}) {
+    checkOptions(options);
     const pageSize = options.pageSize ?? 4096;
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, received ${pageSize}`);
+    checkInteger(pageSize, 'pageSize', 1, MAX_PAGE_SIZE);
+    if (options.ramBytes !== undefined) checkInteger(options.ramBytes, 'ramBytes', 1, Number.MAX_SAFE_INTEGER);
     this.pageSize = pageSize;
     this.policies = (options.policies ?? POLICIES).map(checkPolicy);
     const s = options.sampling ?? 'auto';
