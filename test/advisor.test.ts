@@ -1,7 +1,7 @@
 // CacheAdvisor: the simulation against a literal reference, hand-worked
 // cases of both policies, spatial sampling against exact simulation,
 // savings, recommendations and their sentences, argument checks.
-import { CacheAdvisor, PageCache, PAYS_AT, formatBytes, parseBudget, parseBytes } from '../lib';
+import { CacheAdvisor, PageCache, PAYS_AT, SAVING_TOLERANCE, formatBytes, parseBudget, parseBytes } from '../lib';
 import { CacheSim, setSample } from '../lib/advisor/cache-sim';
 import { decodePass, storePass } from '../lib/advisor/pass-store';
 import { referenceSim } from './helpers/cache-reference';
@@ -290,6 +290,46 @@ describe('recommend', () => {
     const r = advisorOf(fresh, {}, () => 50).recommend();
     expect(r.pays).toBe(false);
     expect(r.reasons.join()).toMatch(/are ever found in the cache/);
+  });
+
+  // Pages 0..15 encode small; 16..63 overflow (a hit costs a full page) and,
+  // in a 16-slot cache, share slots with 0..15. A 64-slot cache hits four
+  // times as often but saves no more bytes than the 16-slot one.
+  const overflowTail = Array.from({ length: 12 }, () => Array.from({ length: 64 }, (_, i) => i));
+  const tail = (): CacheAdvisor => advisorOf(overflowTail, {}, (p) => (p < 16 ? 100 : P));
+  const sizes = [16 * P, 32 * P, 64 * P, 128 * P];
+
+  test('an unreachable target: the smallest cache saving as much as the best, not the one with the most hits', () => {
+    const a = tail();
+    const curve = a.curve(sizes, ['qemu']);
+    expect(curve[2].hitRate).toBeGreaterThan(curve[0].hitRate + 0.5);
+    expect(Math.abs(curve[2].saving! - curve[0].saving!)).toBeLessThan(SAVING_TOLERANCE);
+    const r = a.recommend({ target: 0.99, sizes });
+    expect(r.limitedBy).toBe('plateau');
+    expect(r.size).toBe(16 * P);
+    expect(r.savedPerMiB).toBeCloseTo((curve[0].rawBytes - curve[0].xbzrleBytes!) / (16 * P / MiB), 6);
+  });
+
+  test('the target is a constraint; among the sizes meeting it, the most bytes saved per MiB', () => {
+    const a = tail();
+    expect(a.recommend({ target: 0.2, sizes }).size).toBe(16 * P);
+    const r = a.recommend({ target: 0.5, sizes });
+    expect(r.size).toBe(64 * P);
+    expect(r.limitedBy).toBe('target');
+    const feasible = r.tradeoff.filter((t) => t.reachesTarget && t.withinBudget);
+    expect(feasible.length).toBeGreaterThan(1);
+    for (const t of feasible) expect(t.savedPerMiB!).toBeLessThanOrEqual(r.savedPerMiB!);
+  });
+
+  test('the trade-off rows around the pick: two sizes either side, the pick marked', () => {
+    const r = good().recommend({ target: 0.85, budget: '16M' });
+    const at = r.curve.findIndex((c) => c.size === r.size);
+    expect(r.tradeoff.map((t) => t.size)).toEqual(r.curve.slice(Math.max(0, at - 2), at + 3).map((c) => c.size));
+    expect(r.tradeoff.filter((t) => t.chosen).map((t) => t.size)).toEqual([r.size]);
+    for (const t of r.tradeoff) {
+      expect(t.withinBudget).toBe(t.size <= 16 * MiB);
+      expect(t.savedPerMiB).toBeCloseTo(t.savedBytes! / (t.size / MiB), 6);
+    }
   });
 
   test('an empty trace does not pay', () => {
