@@ -3,12 +3,12 @@
 //  1. Memory: a full cache's footprint vs its size; a shared budget under
 //     load (the most it ever had in use, and RSS growth).
 //  2. sendPages per-page cost on the migration workload vs encoding the same
-//     dirty pages alone, L2 (128 pages) and COLD (64 MiB) regimes. This branch
-//     has no encodePages yet: "encode alone" is a JS loop over the bare
-//     binding's encodeInto (one Node-API call per page; its call cost is
+//     dirty pages alone, L2 (128 pages) and COLD (64 MiB) regimes. "Encode
+//     alone" is a JS loop over the bare binding's encodeInto (one Node-API
+//     call per page, as a per-page sender would make; its call cost is
 //     printed too).
 //  3. Hit rate of each cache policy vs cache size on five traces.
-// Usage: node bench/cache.js [--quick] [--json file]
+// Usage: node bench/cache.js [--quick] [--json file]   (npm run bench:cache)
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
@@ -245,7 +245,7 @@ for (const c of caches) c.close();
 
 // 2. sendPages vs encode alone.
 console.log('\n2. Per-page work: sendPages (lookup, encode, cache update, records) vs encoding the same pages alone');
-console.log('   encode alone = a JS loop over the bare binding encodeInto (no encodePages in this branch);');
+console.log('   encode alone = a JS loop over the bare binding encodeInto (one call per page);');
 console.log('   sendPagesFrom reads the dirty pages from the memory image, sendPages takes a list of page views;');
 console.log('   CPU time per page; ratios: median of per-round ratios (rounds interleaved)');
 const rows = [];

@@ -8,6 +8,7 @@ require('../dist/cli/main')
     process.exitCode = code;
   })
   .catch((err) => {
-    console.error(`xbzrle: ${err && err.message ? err.message : err}`);
+    const msg = String(err && err.message ? err.message : err);
+    console.error(/^xbzrle\b/.test(msg) ? msg : `xbzrle: ${msg}`);
     process.exitCode = 1;
   });

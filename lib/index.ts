@@ -45,8 +45,8 @@ export type {
 export { RecordFlag, ENCODING_XBZRLE, FLAG_MASK, RecordError, RecordWriter, RecordReader, xbzrleBody, pageHeader } from './migration/record';
 export type { RamRecord, RecordType, RecordErrorReason, RecordWriterOptions, RecordReaderOptions } from './migration/record';
 export type { Address } from './util/checks';
-export { CacheAdvisor, PAYS_AT } from './advisor/advisor';
-export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions, Recommendation, LimitedBy, TraceStats } from './advisor/advisor';
+export { CacheAdvisor, PAYS_AT, SAVING_TOLERANCE } from './advisor/advisor';
+export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions, Recommendation, LimitedBy, TraceStats, TradeoffRow } from './advisor/advisor';
 export { parseBytes, parseBudget, formatBytes } from './util/sizes';
 export { Governor, cacheCost, largestCacheWithin } from './govern';
 export type { GovernorOptions, MigrateOptions, Decision, Progress, VmReport, VmStatus } from './govern';

@@ -1,10 +1,11 @@
 // CacheAdvisor: the simulation against a literal reference, hand-worked
 // cases of both policies, spatial sampling against exact simulation,
 // savings, recommendations and their sentences, argument checks.
-import { CacheAdvisor, PAYS_AT, formatBytes, parseBudget, parseBytes } from '../lib';
+import { CacheAdvisor, PageCache, PAYS_AT, SAVING_TOLERANCE, formatBytes, parseBudget, parseBytes } from '../lib';
 import { CacheSim, setSample } from '../lib/advisor/cache-sim';
 import { decodePass, storePass } from '../lib/advisor/pass-store';
 import { referenceSim } from './helpers/cache-reference';
+import { eachBackend } from './helpers/backends';
 
 const P = 4096;
 const MiB = 2 ** 20;
@@ -291,6 +292,46 @@ describe('recommend', () => {
     expect(r.reasons.join()).toMatch(/are ever found in the cache/);
   });
 
+  // Pages 0..15 encode small; 16..63 overflow (a hit costs a full page) and,
+  // in a 16-slot cache, share slots with 0..15. A 64-slot cache hits four
+  // times as often but saves no more bytes than the 16-slot one.
+  const overflowTail = Array.from({ length: 12 }, () => Array.from({ length: 64 }, (_, i) => i));
+  const tail = (): CacheAdvisor => advisorOf(overflowTail, {}, (p) => (p < 16 ? 100 : P));
+  const sizes = [16 * P, 32 * P, 64 * P, 128 * P];
+
+  test('an unreachable target: the smallest cache saving as much as the best, not the one with the most hits', () => {
+    const a = tail();
+    const curve = a.curve(sizes, ['qemu']);
+    expect(curve[2].hitRate).toBeGreaterThan(curve[0].hitRate + 0.5);
+    expect(Math.abs(curve[2].saving! - curve[0].saving!)).toBeLessThan(SAVING_TOLERANCE);
+    const r = a.recommend({ target: 0.99, sizes });
+    expect(r.limitedBy).toBe('plateau');
+    expect(r.size).toBe(16 * P);
+    expect(r.savedPerMiB).toBeCloseTo((curve[0].rawBytes - curve[0].xbzrleBytes!) / (16 * P / MiB), 6);
+  });
+
+  test('the target is a constraint; among the sizes meeting it, the most bytes saved per MiB', () => {
+    const a = tail();
+    expect(a.recommend({ target: 0.2, sizes }).size).toBe(16 * P);
+    const r = a.recommend({ target: 0.5, sizes });
+    expect(r.size).toBe(64 * P);
+    expect(r.limitedBy).toBe('target');
+    const feasible = r.tradeoff.filter((t) => t.reachesTarget && t.withinBudget);
+    expect(feasible.length).toBeGreaterThan(1);
+    for (const t of feasible) expect(t.savedPerMiB!).toBeLessThanOrEqual(r.savedPerMiB!);
+  });
+
+  test('the trade-off rows around the pick: two sizes either side, the pick marked', () => {
+    const r = good().recommend({ target: 0.85, budget: '16M' });
+    const at = r.curve.findIndex((c) => c.size === r.size);
+    expect(r.tradeoff.map((t) => t.size)).toEqual(r.curve.slice(Math.max(0, at - 2), at + 3).map((c) => c.size));
+    expect(r.tradeoff.filter((t) => t.chosen).map((t) => t.size)).toEqual([r.size]);
+    for (const t of r.tradeoff) {
+      expect(t.withinBudget).toBe(t.size <= 16 * MiB);
+      expect(t.savedPerMiB).toBeCloseTo(t.savedBytes! / (t.size / MiB), 6);
+    }
+  });
+
   test('an empty trace does not pay', () => {
     const r = new CacheAdvisor().recommend();
     expect(r.pays).toBe(false);
@@ -317,6 +358,21 @@ describe('arguments', () => {
     expect(() => a.recommend({ budget: '1K' })).toThrow(/smaller than one page/);
     expect(() => a.recommend({ concurrent: 0 })).toThrow(RangeError);
   });
+
+  test('ramBytes and pageSize: TypeError or RangeError naming the option', () => {
+    expect(() => new CacheAdvisor({ ramBytes: 0 })).toThrow(new RangeError('The "ramBytes" option must be an integer from 1 to 9007199254740991, received type number (0)'));
+    expect(() => new CacheAdvisor({ ramBytes: 8 << 30 })).toThrow(RangeError); // 8 << 30 is 0 in JavaScript
+    expect(() => new CacheAdvisor({ ramBytes: -1 })).toThrow(RangeError);
+    expect(() => new CacheAdvisor({ ramBytes: 1.5 })).toThrow(/"ramBytes"/);
+    expect(() => new CacheAdvisor({ ramBytes: '8G' as unknown as number })).toThrow(TypeError);
+    expect(() => new CacheAdvisor({ ramBytes: '8G' as unknown as number })).toThrow(/"ramBytes"/);
+    expect(new CacheAdvisor({ ramBytes: 8 * 2 ** 30 }).ramBytes).toBe(8 * 2 ** 30);
+    for (const bad of [0, -4096, 16385, 32768, 1.5, NaN]) expect(() => new CacheAdvisor({ pageSize: bad })).toThrow(/"pageSize" option must be an integer from 1 to 16384/);
+    expect(() => new CacheAdvisor({ pageSize: '4096' as unknown as number })).toThrow(TypeError);
+    expect(new CacheAdvisor({ pageSize: 16384 }).pageSize).toBe(16384);
+    expect(new CacheAdvisor({ pageSize: 1 }).pageSize).toBe(1);
+    expect(() => new CacheAdvisor(null as unknown as object)).toThrow(TypeError);
+  });
   test('byte sizes and budgets', () => {
     expect(parseBytes('512M')).toBe(512 * MiB);
     expect(parseBytes('2GiB')).toBe(2 * 1024 * MiB);
@@ -327,5 +383,58 @@ describe('arguments', () => {
     expect(() => parseBudget('150%', 1000)).toThrow(RangeError);
     expect(formatBytes(256 * MiB)).toBe('256 MiB');
     expect(formatBytes(1.5 * 1024 * MiB)).toBe('1.5 GiB');
+  });
+});
+
+// The advice must describe the cache that ships: replay each trace through
+// the simulator and through a real PageCache (addon and twin), as the sender
+// does (a lookup per dirty page, an insert on a miss), and require equal counts.
+describe('the simulator is the real PageCache', () => {
+  const looping = (span: number, passes: number, window: number): number[][] =>
+    Array.from({ length: passes }, (_, g) => Array.from({ length: window }, (_, i) => (g * (window >> 1) + i) % span));
+  const random = (span: number, passes: number, perPass: number, seed: number): number[][] => skewed(span, passes, perPass, seed, 1);
+  const cases: [string, number[][]][] = [
+    ['random', random(4000, 30, 900, 11)],
+    ['looping', looping(3000, 30, 1200)],
+    ['skewed', skewed(6000, 30, 1500, 12, 3)],
+    ['scan and hot', scanAndHot(5000, 30, 300, 700)],
+    ['tiny alternating', [[5], [1], [9], [1], [5], [3], [9], [5], [1], [3], [7], [1]]],
+  ];
+  const page = Buffer.alloc(P, 1);
+  function replayReal(policy: 'qemu' | 'associative', slots: number, passes: number[][]): { hits: number; misses: number; refused: number } {
+    const c = new PageCache({ size: slots * P, policy });
+    let hits = 0;
+    let misses = 0;
+    let refused = 0;
+    try {
+      passes.forEach((pass, g) => {
+        for (const p of [...new Set(pass)].sort((x, y) => x - y)) {
+          if (c.lookup(p * P, g + 1)) hits++;
+          else {
+            misses++;
+            if (!c.insert(p * P, page, g + 1)) refused++;
+          }
+        }
+      });
+    } finally {
+      c.close();
+    }
+    return { hits, misses, refused };
+  }
+  eachBackend((backend) => {
+    test.each(['qemu', 'associative'] as const)(`%s: equal hits, misses and refusals on random, looping and skewed traces (${backend})`, (policy) => {
+      let compared = 0;
+      for (const [name, passes] of cases) {
+        for (const slots of [1, 8, 64, 1024]) {
+          const real = replayReal(policy, slots, passes);
+          const s = sim(policy, slots, passes);
+          const [point] = advisorOf(passes).curve([slots * P], [policy]);
+          expect({ name, slots, ...real }).toEqual({ name, slots, hits: s.hits, misses: s.misses, refused: s.refused });
+          expect(point.hits).toBe(real.hits);
+          compared += real.hits;
+        }
+      }
+      expect(compared).toBeGreaterThan(1000);
+    });
   });
 });

@@ -4,7 +4,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { kernels, nativeStatus } from '../lib';
+import { kernels, kernel, native, nativeStatus, useKernel } from '../lib';
+import { report } from '../lib/cli/main';
+import { CliError } from '../lib/cli/options';
 
 const root = path.join(__dirname, '..');
 const bin = path.join(root, 'bin', 'xbzrle.js');
@@ -89,13 +91,21 @@ describe('xbzrle bench with a file workload', () => {
 
 describe('xbzrle bench --json -', () => {
   test('writes the JSON to stdout and the table to stderr, usage errors exit 2', () => {
-    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--json', '-']);
+    const r = cli(['bench', '--quick', '--workload', 'unchanged', '--kernel', kernels()[0], '--link', '25G', '--json', '-']);
     expect(r.status).toBe(0);
     const j = JSON.parse(r.out);
     expect(j.rows.some((x: { op: string; workload: string }) => x.op === 'encode' && x.workload === 'unchanged')).toBe(true);
     expect(r.err).toMatch(/L2 \(\d+ page pairs\)/);
+    // The header names the CPU and the load; the run ends with the operator's answer, also in the JSON.
+    expect(r.err).toMatch(/load average [\d.]+ [\d.]+ [\d.]+ at start/);
+    expect(r.err).toContain(j.host.cpu);
+    expect(j.host.loadavg.start).toHaveLength(3);
+    expect(r.err).toMatch(/Does XBZRLE pay on a 25 Gbit\/s link\?/);
+    expect(r.err).toMatch(/xbzrle profile --pid/);
+    expect(j.answer).toMatchObject({ linkBitsPerSecond: 25e9, kernel: kernels()[0] });
+    expect(j.answer.verdicts[0]).toMatchObject({ workload: 'unchanged', pays: true, savedPercent: 100 });
     expect(fs.existsSync(path.join(root, '-'))).toBe(false);
-    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '(']]) {
+    for (const bad of [['--page-size', '0'], ['--regime', 'warm'], ['--kernel', 'avx9000'], ['--filter', '('], ['--link', 'fast'], ['--workload', 'file:/nonexistent/a,/nonexistent/b']]) {
       const u = cli(['bench', ...bad]);
       expect(u.status).toBe(2);
       expect(u.err).not.toMatch(/xbzrle: xbzrle/);
@@ -129,5 +139,43 @@ describe('xbzrle info', () => {
     const twin = JSON.parse(cli(['info', '--json'], { XBZRLE_NO_NATIVE: '1' }).out);
     expect(twin).toMatchObject({ native: false, kernel: 'js', reason: expect.stringMatching(/XBZRLE_NO_NATIVE/) });
     expect(cli(['info']).out).toMatch(/kernels: .*js/);
+  });
+});
+
+describe('native, nativeStatus() and useKernel agree', () => {
+  const withAddon = native ? test : test.skip; // without the addon there is no kernel but 'js' to switch from
+  withAddon("native stays true after useKernel('js') (the addon loaded); serving says the twin serves", () => {
+    const before = kernel();
+    try {
+      expect(nativeStatus()).toMatchObject({ native: true, serving: 'addon' });
+      useKernel('js');
+      expect(native).toBe(true);
+      expect(nativeStatus()).toMatchObject({ native: true, serving: 'twin' });
+      useKernel(kernels()[0]);
+      expect(nativeStatus().serving).toBe('addon');
+    } finally {
+      useKernel(before);
+    }
+    const j = JSON.parse(cli(['info', '--json'], { XBZRLE_KERNEL: 'js' }).out);
+    expect(j).toMatchObject({ native: true, serving: 'twin', kernel: 'js' });
+  });
+});
+
+describe('errors are prefixed once', () => {
+  test.each([
+    [new CliError('xbzrle bench needs a page size'), 'xbzrle bench needs a page size'],
+    [new CliError('--regime x: expected hot, l2 or cold'), 'xbzrle bench: --regime x: expected hot, l2 or cold'],
+    [Object.assign(new Error('xbzrle profile runs on Linux only'), { code: 'ERR_XBZRLE_PROFILE' }), 'xbzrle profile runs on Linux only'],
+    [Object.assign(new Error('no such file'), { code: 'ENOENT' }), 'xbzrle bench: no such file'],
+  ])('%s', (err, line) => {
+    const spy = jest.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      report(/profile/.test((err as Error).message) ? 'profile' : 'bench', err);
+      const first = String(spy.mock.calls[0][0]).split('\n')[0];
+      expect(first).toBe(line);
+      expect(first).not.toMatch(/xbzrle[^:]*: xbzrle/);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { MemoryBudget, PageCache, Sender, decodePages, encode, kernel, kernels, native, sendPagesCapacity, useKernel } from '../lib';
-import { INSERT_CLOSED } from '../lib/backend/cache-backend';
+import { INSERT_CLOSED } from '../lib/backend/abi';
 import { openBudget, openCache } from '../lib/backend/open-cache';
 import { metadataBytes } from '../lib/twin/cache';
 

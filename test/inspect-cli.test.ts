@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { blockFileName } from '../lib/stream/page-store';
 import { fixtureBytes, fixturePath, hashRanges, loadMeta, STREAMS } from './helpers/streams';
 
 const root = path.join(__dirname, '..');
@@ -58,9 +59,9 @@ describe('xbzrle inspect', () => {
     expect(r.status).toBe(0);
     expect(r.out).toMatch(/RAM written/);
     expect(fs.statSync(path.join(dir, 'dimm0.ram')).size).toBe(128 << 20);
-    expect(fs.statSync(path.join(dir, 'rom@etc_acpi_tables.ram')).size).toBe(128 << 10);
+    expect(fs.statSync(path.join(dir, '%2From@etc%2Facpi%2Ftables.ram')).size).toBe(128 << 10);
     for (const b of meta.destination.blocks) {
-      expect(hashRanges(path.join(dir, `${b.name}.ram`), b.ranges)).toBe(b.destSha256);
+      expect(hashRanges(path.join(dir, blockFileName(b.name)), b.ranges)).toBe(b.destSha256);
     }
   });
 
@@ -79,10 +80,17 @@ describe('xbzrle inspect', () => {
     expect(r.out).toMatch(/RAM is NOT complete/);
   });
 
+  test('pages above 16 KiB are a stream the package cannot read: a StreamError, exit 1', () => {
+    const r = cli([stream, '--page-size', '32768']);
+    expect(r.status).toBe(1);
+    expect(r.out).toMatch(/32768-byte pages: pages above 16384 bytes are not supported.*\[ERR_XBZRLE_STREAM unsupported-page-size\]/);
+  });
+
   test('usage errors exit 2', () => {
     expect(cli([]).status).toBe(2);
     expect(cli([path.join(tmp, 'missing')]).err).toMatch(/no such file/);
-    expect(cli([stream, '--page-size', '32768']).status).toBe(2);
+    expect(cli([stream, '--page-size', '0']).status).toBe(2);
+    expect(cli([stream, '--page-size', '40000']).status).toBe(2); // not a page size at all
     expect(cli([stream, '--bogus']).status).toBe(2);
   });
 });

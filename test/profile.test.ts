@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CacheAdvisor } from '../lib';
+import { CacheAdvisor, SAVING_TOLERANCE } from '../lib';
 import { main as cliMain } from '../lib/cli/main';
 import type { ProfileReport } from '../lib/profile/analysis';
 import { OUTCOME_FIRST, OUTCOME_OVERFLOW } from '../lib/profile/content-store';
@@ -135,8 +135,7 @@ describe('ground truth: the dirtier', () => {
     for (const c of report.curve) {
       const ref = referenceSim(c.policy, c.slots, pagesOf);
       expect(c.sampled).toBe(false);
-      expect(c.hits).toBe(ref.hits);
-      expect(c.misses).toBe(ref.misses);
+      expect({ policy: c.policy, slots: c.slots, hits: c.hits, misses: c.misses }).toEqual({ policy: c.policy, slots: c.slots, hits: ref.hits, misses: ref.misses });
     }
     const full = report.curve.filter((c) => c.size >= HOT * d.pageSize);
     expect(full.length).toBeGreaterThan(0);
@@ -180,7 +179,13 @@ describe('ground truth: the dirtier', () => {
     expect(j.curve).toEqual(report.curve);
     expect(j.advice.size).toBe(report.advice.size);
     const b = await cli(['advise', trace, '--budget', '2M', '--json', '-']);
-    expect((JSON.parse(b.out) as ProfileReport).advice.size).toBe(2 * 2 ** 20);
+    // The hot set needs 16 MiB: within 2 MiB no size saves a byte, so no
+    // size buys more than the smallest, and XBZRLE does not pay.
+    const capped = (JSON.parse(b.out) as ProfileReport).advice;
+    expect(capped.limitedBy).toBe('budget');
+    expect(capped.pays).toBe(false);
+    expect(capped.size).toBe(j.curve.find((c) => c.policy === capped.policy)!.size);
+    expect(capped.tradeoff.every((t) => !t.withinBudget || t.saving! < SAVING_TOLERANCE)).toBe(true);
   });
 });
 
@@ -332,8 +337,12 @@ describe('failures an operator can act on', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as ProfileReport;
     expect(j.meta.ended).toBe('aborted');
-    expect(j.intervals).toBeGreaterThanOrEqual(1);
-    expect(j.intervals).toBeLessThan(10);
+    // SIGINT came during the wait for pass 2: that part-interval is left out,
+    // so the rate is over full intervals only (it read twice the steady rate).
+    expect(r.err).toMatch(/stopped early; the last \d+\.\d+ s \(part of an interval\) is left out/);
+    expect(j.intervals).toBe(1);
+    expect(j.seconds).toBeGreaterThanOrEqual(0.5);
+    expect(j.dirty.series.every((s, i, a) => s.t - (i ? a[i - 1].t : 0) >= 0.5)).toBe(true);
   }, 20_000);
 
   // Usage errors and failures before any profiling: the CLI's main() in-process.
@@ -369,6 +378,70 @@ describe('failures an operator can act on', () => {
     const t = await main(['advise', path.join(tmp, 'missing.trace')]);
     expect(t.code).toBe(1);
     expect(t.err).toMatch(/cannot open trace/);
+  });
+
+  // Each would profile this very process for 30 s if checked late: the test would time out.
+  test.each([
+    [['--budget', '0'], /--budget must be above 0/],
+    [['--budget', '100T'], /--budget must be at most 8 TiB/],
+    [['--budget', '1'], /less than one 4096-byte page per migration/],
+    [['--duration', '1e309'], /--duration must be a duration/],
+    [['--interval', '1000000000'], /--interval must be at most 3600 s/],
+    [['--interval', '31'], /--interval 31 s is longer than --duration 30 s/],
+    [['--concurrent', '0'], /--concurrent must be at least 1/],
+  ])('profile %j is refused before any work (exit 2)', async (args, message) => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w.name);
+    process.on('warning', onWarning);
+    try {
+      const r = await main(['profile', '--pid', String(process.pid), '--duration', '30', ...args]);
+      expect(r.err).toMatch(message);
+      expect(r.code).toBe(2);
+    } finally {
+      process.removeListener('warning', onWarning);
+    }
+    expect(warnings).not.toContain('TimeoutOverflowWarning');
+  });
+
+  test('outputs that cannot be written are refused before any work', async () => {
+    const file = path.join(tmp, 'a-file.html');
+    fs.writeFileSync(file, 'x');
+    const r = await main(['profile', '--pid', String(process.pid), '--duration', '30', '--report', file]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--report .*a-file\.html: exists and is not a directory/);
+    const j = await main(['profile', '--pid', String(process.pid), '--duration', '30', '--json', tmp]);
+    expect(j.code).toBe(2);
+    expect(j.err).toMatch(/--json .*: is a directory; give a file name/);
+    const t = await main(['profile', '--pid', String(process.pid), '--duration', '30', '--record', path.join(file, 'x.trace')]);
+    expect(t.code).toBe(2);
+    expect(t.err).toMatch(/--record /);
+  });
+
+  (process.platform === 'linux' && fs.existsSync('/proc/2/stat') && /\(kthreadd\)/.test(fs.readFileSync('/proc/2/stat', 'utf8')) ? test : test.skip)(
+    '--pid 2 (kthreadd, outside a PID namespace) is a kernel thread, not a missing process',
+    async () => {
+      const r = await main(['profile', '--pid', '2', '--duration', '30']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(/PID 2 \(kthreadd\) is a kernel thread: it has no user memory to profile/);
+      expect(r.err).not.toMatch(/no process with PID/);
+    },
+  );
+
+  test('advise on malformed traces: exit 1 with the byte offset, never internals', async () => {
+    const bad: [string, Buffer][] = [
+      ['no magic', Buffer.from('garbage-not-a-trace-at-all')],
+      ['magic then junk', Buffer.concat([Buffer.from('XBZTRACE'), Buffer.alloc(64, 0xff)])],
+      ['magic then zeros', Buffer.concat([Buffer.from('XBZTRACE'), Buffer.alloc(64)])],
+      ['empty', Buffer.alloc(0)],
+    ];
+    for (const [name, bytes] of bad) {
+      const f = path.join(tmp, `bad-${name.replace(/ /g, '-')}.trace`);
+      fs.writeFileSync(f, bytes);
+      const r = await main(['advise', f]);
+      expect({ name, code: r.code }).toEqual({ name, code: 1 });
+      expect(r.err).toMatch(/at byte \d+/);
+      expect(r.err).not.toMatch(/Cannot read properties|is not a function|TypeError|undefined/);
+    }
   });
 
   const asNobody = process.getuid?.() === 0 && which('/usr/bin/setpriv', '/bin/setpriv') !== null;

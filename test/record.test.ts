@@ -70,7 +70,7 @@ function sample(): { stream: Buffer; want: Partial<RamRecord>[] } {
   w.zero(P, 'pc.ram');
   w.xbzrle(2 * P, 'pc.ram', body);
   w.zero(0, 'vga.vram', 0x11);
-  w.page(1024, 'pc.ram', page);
+  w.page(3 * P, 'pc.ram', page);
   w.eos();
   const want: Partial<RamRecord>[] = [
     { type: 'mem-size', flags: 0x04, offset: (1 << 30) + (16 << 20) },
@@ -78,7 +78,7 @@ function sample(): { stream: Buffer; want: Partial<RamRecord>[] } {
     { type: 'zero', flags: 0x22, offset: P, block: 'pc.ram', fill: 0 },
     { type: 'xbzrle', flags: 0x60, offset: 2 * P, block: 'pc.ram' },
     { type: 'zero', flags: 0x02, offset: 0, block: 'vga.vram', fill: 0x11 },
-    { type: 'page', flags: 0x08, offset: 1024, block: 'pc.ram' },
+    { type: 'page', flags: 0x08, offset: 3 * P, block: 'pc.ram' },
     { type: 'eos', flags: 0x10, offset: 0 },
   ];
   return { stream: w.take(), want };
@@ -162,10 +162,10 @@ describe('writer and reader', () => {
     expect(w.continues('a')).toBe(false);
     w.zero(0, 'a');
     expect(w.continues('a')).toBe(true);
-    w.zero(1024, 'a');
+    w.zero(P, 'a');
     w.zero(0, 'b');
     w.eos(); // EOS does not change the block
-    w.zero(2048, 'b');
+    w.zero(2 * P, 'b');
     const recs = new RecordReader().push(w.take());
     expect(recs.map((r) => [r.flags & RecordFlag.CONTINUE ? 'C' : 'N', r.block ?? '-'])).toEqual([
       ['N', 'a'],
@@ -183,18 +183,18 @@ describe('writer and reader', () => {
     a.zero(0, 'blk');
     const pre = a.take();
     const w = new RecordWriter();
-    w.framed(pre, 'blk').zero(1024, 'blk');
+    w.framed(pre, 'blk').zero(P, 'blk');
     w.framed(Buffer.alloc(0), 'other'); // nothing written: the block stays
-    w.zero(2048, 'blk');
+    w.zero(2 * P, 'blk');
     const recs = new RecordReader().push(w.take());
     expect(recs.map((r) => r.flags)).toEqual([0x02, 0x22, 0x22]);
   });
 
   test('a 64-bit offset reads back as a bigint, a safe one as a number', () => {
     const w = new RecordWriter();
-    w.zero(0xffff_ffff_ffff_fc00n, 'x').zero(2 ** 52, 'x');
+    w.zero(0xffff_ffff_ffff_f000n, 'x').zero(2 ** 52, 'x');
     const recs = new RecordReader().push(w.take());
-    expect(recs[0].offset).toBe(0xffff_ffff_ffff_fc00n);
+    expect(recs[0].offset).toBe(0xffff_ffff_ffff_f000n);
     expect(recs[1].offset).toBe(2 ** 52);
   });
 

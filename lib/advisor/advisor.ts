@@ -3,12 +3,33 @@
 import * as os from 'node:os';
 import { CacheSim, POLICIES, inSample, setSample, setsOf, type CachePolicy, type SetSample } from './cache-sim';
 import { decodePass, passBytes, storePass, type StoredPass } from './pass-store';
+import { MAX_PAGE_SIZE, checkInteger, checkOptions } from '../util/checks';
 import { floorPowerOfTwo, formatBytes, formatPercent, isPowerOfTwo, nextPowerOfTwo, parseBudget } from '../util/sizes';
 
 export type { CachePolicy } from './cache-sim';
 
 /** Saving (share of re-sent bytes) below which XBZRLE is said not to pay. */
 export const PAYS_AT = 0.2;
+
+/**
+ * Savings closer than this (a share of re-sent bytes) to the best the budget
+ * allows are taken as equal when the target cannot be met: the smaller cache wins.
+ */
+export const SAVING_TOLERANCE = 0.005;
+
+/** One row of the trade-off shown around a recommendation. */
+export interface TradeoffRow {
+  size: number;
+  hitRate: number;
+  saving: number | null;
+  /** Bytes XBZRLE saves over the trace at this size (raw - xbzrle), or null. */
+  savedBytes: number | null;
+  /** savedBytes per MiB of cache: what the operator pays for. */
+  savedPerMiB: number | null;
+  reachesTarget: boolean;
+  withinBudget: boolean;
+  chosen: boolean;
+}
 
 /** Options of a CacheAdvisor. */
 export interface CacheAdvisorOptions {
@@ -116,6 +137,10 @@ export interface Recommendation {
   reasons: string[];
   /** One or two plain sentences an operator can act on. */
   sentence: string;
+  /** Bytes saved per MiB of cache at the recommended size, or null without costs. */
+  savedPerMiB: number | null;
+  /** The sizes either side of the pick (up to two each way), to show the trade-off. */
+  tradeoff: TradeoffRow[];
   /** The curve the advice came from (this policy). */
   curve: CurvePoint[];
 }
@@ -132,6 +157,25 @@ export interface TraceStats {
   reDirtied: number;
   /** Weighted shares of the events whose hit cost is known: unchanged, encodable, overflow. */
   known: { weight: number; unchanged: number; encodable: number; overflow: number; meanBytes: number | null };
+}
+
+function savedPerMiB(c: CurvePoint): number | null {
+  return c.xbzrleBytes === null ? null : (c.rawBytes - c.xbzrleBytes) / (c.size / 2 ** 20);
+}
+
+// The pick and up to two sizes either side of it.
+function tradeoff(curve: CurvePoint[], chosen: CurvePoint, target: number, cap: number): TradeoffRow[] {
+  const at = curve.indexOf(chosen);
+  return curve.slice(Math.max(0, at - 2), at + 3).map((c) => ({
+    size: c.size,
+    hitRate: c.hitRate,
+    saving: c.saving,
+    savedBytes: c.xbzrleBytes === null ? null : c.rawBytes - c.xbzrleBytes,
+    savedPerMiB: savedPerMiB(c),
+    reachesTarget: c.hitRate >= target,
+    withinBudget: c.size <= cap,
+    chosen: c === chosen,
+  }));
 }
 
 function checkPolicy(p: unknown): CachePolicy {
@@ -151,7 +195,7 @@ function checkPolicy(p: unknown): CachePolicy {
  * processed in ascending address order, as QEMU walks its dirty bitmap.
  *
  * @example
- * const a = new CacheAdvisor({ ramBytes: 1 << 30 });
+ * const a = new CacheAdvisor({ ramBytes: 8 * 2 ** 30 }); // not 8 << 30, which is 0
  * for (const dirty of passes) a.addPass(dirty);
  * a.curve([64 << 20, 128 << 20]);
  * a.recommend({ target: 0.9, budget: '10%', concurrent: 2 }).sentence;
@@ -171,8 +215,10 @@ export class CacheAdvisor {
   private statsMemo: TraceStats | null = null;
 
   constructor(options: CacheAdvisorOptions = {}) {
+    checkOptions(options);
     const pageSize = options.pageSize ?? 4096;
-    if (!Number.isInteger(pageSize) || pageSize < 1) throw new RangeError(`pageSize must be a positive integer, received ${pageSize}`);
+    checkInteger(pageSize, 'pageSize', 1, MAX_PAGE_SIZE);
+    if (options.ramBytes !== undefined) checkInteger(options.ramBytes, 'ramBytes', 1, Number.MAX_SAFE_INTEGER);
     this.pageSize = pageSize;
     this.policies = (options.policies ?? POLICIES).map(checkPolicy);
     const s = options.sampling ?? 'auto';
@@ -306,9 +352,13 @@ export class CacheAdvisor {
   }
 
   /**
-   * Advises a cache size: the smallest power-of-two size whose hit rate
-   * reaches `target`, capped by `budget / concurrent`; says whether XBZRLE
-   * pays at all, with a plain sentence.
+   * Advises a cache size within `budget / concurrent`. With byte costs in
+   * the trace: among the sizes reaching `target`, the one saving the most
+   * bytes per MiB of cache; when none reaches it, the smallest saving within
+   * SAVING_TOLERANCE of the best the budget allows. Without costs: the
+   * smallest size reaching the target (else the plateau, or the budget).
+   * Says whether XBZRLE pays at all, with a plain sentence, and gives the
+   * trade-off rows around the pick.
    */
   recommend(options: RecommendOptions = {}): Recommendation {
     const P = this.pageSize;
@@ -331,17 +381,24 @@ export class CacheAdvisor {
     const reach = curve.find((c) => c.hitRate >= target) ?? null;
     const best = Math.max(...curve.map((c) => c.hitRate));
     const plateau = curve.find((c) => c.hitRate >= best - 0.01)!;
+    // With byte costs the pick optimises what the operator pays for: bytes
+    // saved per MiB of cache, among the sizes within the budget that reach
+    // the target. When none does, the smallest size saving about as much as
+    // the best the budget allows. Without costs, only hit rates can decide.
+    const costed = within.length > 0 && within.every((c) => c.saving !== null);
+    const feasible = within.filter((c) => c.hitRate >= target);
     let chosen: CurvePoint;
     let limitedBy: LimitedBy;
-    if (reach && reach.size <= cap) {
-      chosen = reach;
+    if (feasible.length) {
       limitedBy = 'target';
-    } else if (!reach && plateau.size <= cap) {
-      chosen = plateau;
-      limitedBy = 'plateau';
+      chosen = feasible[0];
+      if (costed) for (const c of feasible) if (savedPerMiB(c)! > savedPerMiB(chosen)!) chosen = c;
     } else {
-      chosen = within[within.length - 1];
-      limitedBy = 'budget';
+      limitedBy = !reach && plateau.size <= cap ? 'plateau' : 'budget';
+      if (costed) {
+        const top = Math.max(...within.map((c) => c.saving!));
+        chosen = within.find((c) => c.saving! >= top - SAVING_TOLERANCE)!;
+      } else chosen = limitedBy === 'plateau' ? plateau : within[within.length - 1];
     }
     const paying = curve.find((c) => c.saving !== null && c.saving >= PAYS_AT) ?? null;
     const stats = this.stats();
@@ -362,6 +419,8 @@ export class CacheAdvisor {
       pays,
       reasons,
       sentence: '',
+      savedPerMiB: savedPerMiB(chosen),
+      tradeoff: tradeoff(curve, chosen, target, cap),
       curve,
     };
     rec.sentence = this.sentence(rec, curve[0].size);

@@ -11,7 +11,7 @@
 // looks only at set mod M, one pre-filtered sample serves every cache with
 // at least M sets; smaller caches are simulated exactly.
 
-/** 'qemu': direct-mapped with QEMU's age rule; 'associative': 8-way sets. */
+/** 'qemu': direct-mapped with QEMU's age rule; 'associative': 8-way sets with PageCache's victim rule. */
 import type { CachePolicy } from '../migration/cache';
 export type { CachePolicy };
 
@@ -94,6 +94,9 @@ export class CacheSim implements SimCounts {
   private readonly setMask: number;
   private readonly sample: SetSample | null;
   private readonly unitShift: number;
+  // Walk direction over lookups, as the real associative cache keeps it.
+  private dir = 0;
+  private lastPage = 0;
 
   /**
    * @param policy the replacement policy
@@ -123,7 +126,7 @@ export class CacheSim implements SimCounts {
    * `gen`; knownPages/knownBytes: the ascending subset whose hit cost is known.
    */
   runPass(pages: Float64Array, n: number, gen: number, knownPages: Float64Array, knownBytes: Float64Array, weight: number): void {
-    if (this.ways === 1) this.runDirect(pages, n, gen, knownPages, knownBytes, weight);
+    if (this.policy === 'qemu') this.runDirect(pages, n, gen, knownPages, knownBytes, weight);
     else this.runAssociative(pages, n, gen, knownPages, knownBytes, weight);
   }
 
@@ -185,6 +188,11 @@ export class CacheSim implements SimCounts {
       const idx = this.index(page);
       if (idx < 0) continue;
       this.events++;
+      // The real cache tracks the direction of the walk over its lookups.
+      if (page !== this.lastPage) {
+        this.dir = Math.max(-64, Math.min(64, this.dir + (page > this.lastPage ? 1 : -1)));
+        this.lastPage = page;
+      }
       const base = idx * ways;
       let hit = -1;
       for (let w = base; w < base + ways; w++) {
@@ -206,25 +214,37 @@ export class CacheSim implements SimCounts {
         continue;
       }
       this.misses++;
-      // An empty way first, else the oldest way not used in the last two
-      // generations (the lowest way on a tie), else refuse.
-      let victim = -1;
-      let oldest = Infinity;
-      for (let w = base; w < base + ways; w++) {
-        if (tags[w] < 0) {
-          victim = w;
-          break;
-        }
-        if (ages[w] + 2 <= gen && ages[w] < oldest) {
-          oldest = ages[w];
-          victim = w;
-        }
-      }
+      const victim = this.victim(base, page, gen);
       if (victim < 0) this.refused++;
       else {
         tags[victim] = page;
         ages[victim] = gen;
       }
     }
+  }
+
+  // PageCache({policy:'associative'})'s victim rule (native/core/page_cache.cc
+  // PageCache::victim): an empty way; else, among ways idle for two
+  // generations, the oldest; then one the walk has passed; then the farthest
+  // away. A way still ahead of the walk needs one more idle generation.
+  private victim(base: number, page: number, gen: number): number {
+    const { tags, ages, ways } = this;
+    for (let w = base; w < base + ways; w++) if (tags[w] < 0) return w;
+    let best = -1;
+    let bestBehind = false;
+    let bestDist = 0;
+    for (let w = base; w < base + ways; w++) {
+      const age = ages[w];
+      if (age + 2 > gen) continue;
+      const behind = this.dir >= 0 ? tags[w] < page : tags[w] > page;
+      if (!behind && age + 3 > gen) continue;
+      const dist = Math.abs(tags[w] - page);
+      if (best < 0 || age < ages[best] || (age === ages[best] && ((behind && !bestBehind) || (behind === bestBehind && dist > bestDist)))) {
+        best = w;
+        bestBehind = behind;
+        bestDist = dist;
+      }
+    }
+    return best;
   }
 }

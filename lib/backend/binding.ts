@@ -7,59 +7,9 @@ import { markAsUntransferable } from 'node:worker_threads';
 import * as twin from '../twin/codec';
 import * as twinBatch from '../twin/batch';
 
-/** What the codec needs from a backend: the native addon or the twin. */
-export interface Backend {
-  encodeInto(oldPage: Uint8Array, newPage: Uint8Array, out: Uint8Array, limit: number): number;
-  decodeInto(delta: Uint8Array, page: Uint8Array): number;
-  /** Encodes lengths.length pages back to back into out; returns the bytes written. */
-  encodePages(
-    oldPages: Uint8Array,
-    newPages: Uint8Array,
-    oldIndexes: Uint32Array | null,
-    indexes: Uint32Array | null,
-    pageSize: number,
-    limit: number,
-    out: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Int32Array,
-  ): number;
-  /** Applies every valid delta; null, or the rejections as [page, packed, ...]. */
-  decodePages(
-    deltas: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Int32Array,
-    pages: Uint8Array,
-    indexes: Uint32Array | null,
-    pageSize: number,
-  ): number[] | null;
-}
+import type { Backend, NativeAddon } from './addon';
 
-/** An async batch running in the addon (an opaque handle for cancelJob). */
-export type NativeJob = { readonly __nativeJob: unique symbol };
-
-/**
- * Called once when an async batch ends: state 0 with the result (bytes
- * written, or the rejections), 1 after cancelJob, 2 with an error message.
- */
-export type JobDone = (state: number, value: unknown) => void;
-
-/** The addon's surface (native/addon/addon.cc). */
-export interface NativeAddon extends Backend {
-  kernels(): string[];
-  kernel(): string;
-  useKernel(name: string): boolean;
-  encodePagesStart(
-    ...args: [...Parameters<Backend['encodePages']>, works: number, chunkPages: number, done: JobDone]
-  ): NativeJob;
-  decodePagesStart(
-    ...args: [...Parameters<Backend['decodePages']>, works: number, chunkPages: number, done: JobDone]
-  ): NativeJob;
-  cancelJob(job: NativeJob): void;
-  /** The function async batches call on each ArrayBuffer they use. */
-  setUntransferable?(markAsUntransferable: (ab: object) => void): void;
-  /** [jobs still holding their inputs, jobs not yet freed], process-wide. */
-  jobCounts(): [number, number];
-}
+export type { Backend, Handle, JobDone, NativeAddon, NativeJob } from './addon';
 
 export const twinBackend: Backend = {
   encodeInto: twin.encodeInto,

@@ -5,10 +5,7 @@
 // one backend object per PageCache, MemoryBudget and Sender and never asks
 // which it is.
 import type { Address, AddressArray } from '../util/checks';
-import type { Handle } from './native-cache';
-
-/** insert() on a closed cache (native/core/page_cache.h Insert::kClosed). */
-export const INSERT_CLOSED = -3;
+import type { Handle } from './addon';
 
 /** A byte budget several caches draw page memory from. */
 export interface BudgetBackend {
@@ -43,7 +40,7 @@ export interface CacheBackend {
   resize(size: number): boolean;
   clear(): void;
   close(): void;
-  /** Fills the CACHE_STATS_LENGTH slots (layout: native/addon CacheStats). */
+  /** Fills the CACHE_STATS_LENGTH slots (CACHE_STAT_* in abi.ts). */
   stats(out: Float64Array): void;
   /** A sender over this cache, in the same backend. */
   sender(limit: number): SenderBackend;
@@ -70,6 +67,6 @@ export interface SenderBackend {
   ): number;
   zeroPage(addr: Address): void;
   nextGeneration(): void;
-  /** Fills the SENDER_STATS_LENGTH slots (layout: native/addon SenderStats). */
+  /** Fills the SENDER_STATS_LENGTH slots (SENDER_STAT_* in abi.ts). */
   stats(out: Float64Array): void;
 }

@@ -1,16 +1,17 @@
 // native-cache-backend.ts: the budget, cache and sender backends over the
-// addon's handles (lib/backend/native-cache.ts types the calls).
+// addon's handles (lib/backend/addon.ts types the calls).
 import type { Address, AddressArray } from '../util/checks';
-import { INSERT_CLOSED, type BudgetBackend, type CacheBackend, type CacheGeometry, type SenderBackend } from './cache-backend';
-import type { CacheAddon, Handle } from './native-cache';
+import { BUDGET_INFO_SIZE, BUDGET_INFO_USED, BUDGET_INFO_LENGTH, INSERT_CLOSED } from './abi';
+import type { BudgetBackend, CacheBackend, CacheGeometry, SenderBackend } from './cache-backend';
+import type { NativeAddon, Handle } from './addon';
 
-const info = new Float64Array(2);
+const info = new Float64Array(BUDGET_INFO_LENGTH);
 
 export class NativeBudget implements BudgetBackend {
   readonly handle: Handle;
 
   constructor(
-    private readonly addon: CacheAddon,
+    private readonly addon: NativeAddon,
     bytes: number,
   ) {
     this.handle = addon.budgetNew(bytes);
@@ -26,7 +27,7 @@ export class NativeBudget implements BudgetBackend {
 
   available(): number {
     this.addon.budgetInfo(this.handle, info);
-    return info[0] - info[1];
+    return info[BUDGET_INFO_SIZE] - info[BUDGET_INFO_USED];
   }
 }
 
@@ -38,7 +39,7 @@ export class NativeCache implements CacheBackend {
   private closed = false;
 
   constructor(
-    private readonly addon: CacheAddon,
+    private readonly addon: NativeAddon,
     g: CacheGeometry,
     budget: BudgetBackend | null,
   ) {
@@ -82,7 +83,7 @@ export class NativeCache implements CacheBackend {
 
 export class NativeSender implements SenderBackend {
   constructor(
-    private readonly addon: CacheAddon,
+    private readonly addon: NativeAddon,
     private readonly handle: Handle,
   ) {}
 

@@ -1,17 +1,27 @@
 // bench/harness.ts: the measurements behind `xbzrle bench`. benchmark.js
-// times each row; one timed operation covers every page of the regime, so
-// the per-op cost of the timer itself is spread over many pages.
+// times each row; one timed operation covers many pages, so the cost of the
+// timer, and of one call into the addon, is spread over them. Where the
+// per-call cost matters (a small batch) it is a row of its own.
+import * as os from 'node:os';
 import Benchmark from 'benchmark';
 import * as api from '../index';
+import { split } from '../codec/async';
 import { loadCompressors, type Compressor } from './compressors';
 import { makePages, WORKLOADS, type PageSet, type Workload } from './workloads';
 
 export type Regime = 'hot' | 'l2' | 'cold';
 export type Path = 'page' | 'batch' | 'async';
-export type Op = 'encode' | 'decode' | 'compare' | 'copy' | 'compress';
+/** `call`: one encodePages call of the HOT regime's 4 pages (the per-call cost over a small batch). */
+export type Op = 'encode' | 'call' | 'decode' | 'compare' | 'copy' | 'compress';
+/** What a row's time is held against: a full read of both pages (per core on multi-core rows), or nothing. */
+export type Floor = 'compare' | 'compare-per-core' | null;
 
 export const REGIMES: Regime[] = ['hot', 'l2', 'cold'];
 const COLD_BYTES = 64 * 1024 * 1024;
+/** Entries per timed batch call: HOT cycles its 4 pages through this many, so the call cost weighs as in L2. */
+export const BATCH_ENTRIES = 128;
+/** A row whose relative margin of error (percent) is above this is flagged noisy. */
+export const NOISY_RME = 5;
 
 /** Pages per regime: HOT stays in L1, L2 has 128 distinct pairs, COLD 64 MiB. */
 export function regimePages(regime: Regime, pageSize: number): number {
@@ -25,6 +35,7 @@ export interface BenchOptions {
   quick: boolean;
   regimes: Regime[];
   workloads: Workload[];
+  /** Encoder kernels to run, best first ('js' is the twin); every one runs in every regime. */
   kernels: string[];
   filter?: RegExp;
   onRow?(done: number, total: number, id: string): void;
@@ -35,9 +46,13 @@ export interface Row {
   op: Op;
   regime: Regime;
   workload: string;
+  /** The encoder kernel, the compressor, or for decode the decoder that ran: 'native' or 'twin'. */
   kernel: string | null;
   path: Path | null;
+  /** Distinct page pairs the row works on. */
   pages: number;
+  /** Threads the row keeps busy at once (async rows on big batches use more than one). */
+  cores: number;
   nsPerPage: number;
   gbPerSec: number;
   pagesPerSec: number;
@@ -45,12 +60,29 @@ export interface Row {
   bytesPerPage: number | null;
   /** Page size / bytesPerPage (null when nothing is sent). */
   compression: number | null;
-  /** Time per page over the compare floor (a full read of both pages) of the regime. */
+  /** Which floor xCompare is over; null when the work is not a read of both pages. */
+  floor: Floor;
+  /**
+   * Time per page over the compare floor (a full read of both pages) of the
+   * regime; on a multi-core row, time × cores (the floor per core). Null
+   * where the floor does not fit (decode, compress).
+   */
   xCompare: number | null;
-  /** Time per page over the copy floor (memcpy of a page) of the regime. */
+  /** Time per page over the copy (memcpy of a page) of the regime: what sending or storing the page raw costs. */
   xCopy: number | null;
+  /** Relative margin of error, percent (benchmark.js, 95%). */
   rme: number;
+  /** rme above NOISY_RME. */
+  noisy: boolean;
   samples: number;
+}
+
+interface Timed {
+  fn: (deferred?: { resolve(): void }) => unknown;
+  defer?: boolean;
+  /** Page operations one call of fn does (default: the set's pages). */
+  ops?: number;
+  cores?: number;
 }
 
 interface Plan {
@@ -60,23 +92,14 @@ interface Plan {
   workload: string;
   kernel: string | null;
   path: Path | null;
-  bytesPerPage: number | null;
-  make(set: PageSet): { fn: () => unknown; defer?: boolean };
+  /** The backend kernel to select before timing. */
+  use: string | null;
+  make(set: PageSet): Timed;
 }
 
-type BatchApi = {
-  encodePages?: (o: Uint8Array, n: Uint8Array, opt: object) => { data: Buffer; offsets: Uint32Array; lengths: Int32Array };
-  encodePagesAsync?: (o: Uint8Array, n: Uint8Array, opt: object) => Promise<unknown>;
-  decodePages?: (d: Uint8Array, off: Uint32Array, len: Int32Array, pages: Uint8Array, opt: object) => unknown;
-};
-const batch = api as unknown as BatchApi;
-
-/** Which paths this build offers: per page always, batch and async once the batch API exists. */
+/** Which paths this build offers. */
 export function paths(): Path[] {
-  const p: Path[] = ['page'];
-  if (typeof batch.encodePages === 'function') p.push('batch');
-  if (typeof batch.encodePagesAsync === 'function') p.push('async');
-  return p;
+  return ['page', 'batch', 'async'];
 }
 
 function views(mem: Buffer, pages: number, size: number): Buffer[] {
@@ -109,48 +132,69 @@ function encodeAll(set: PageSet): Deltas {
   return { data: data.subarray(0, o), offsets, lengths, wire };
 }
 
-function encodeRow(path: Path, pageSize: number): (set: PageSet) => { fn: () => unknown; defer?: boolean } {
+/** Page numbers 0..pages-1 repeated up to `entries` (a set smaller than a batch is cycled through it). */
+function cycle(pages: number, entries: number): Uint32Array {
+  const n = Math.max(pages, entries);
+  return Uint32Array.from({ length: n }, (_, k) => k % pages);
+}
+
+function encodeRow(path: Path): (set: PageSet) => Timed {
   return (set) => {
-    const { pages } = set;
+    const { pages, pageSize } = set;
     if (path === 'page') {
       const olds = views(set.oldMem, pages, pageSize);
       const news = views(set.newMem, pages, pageSize);
       const out = Buffer.alloc(pageSize);
+      const reps = Math.max(1, Math.ceil(BATCH_ENTRIES / pages));
       return {
+        ops: reps * pages,
         fn: () => {
-          for (let k = 0; k < pages; k++) api.encodeInto(olds[k], news[k], out);
+          for (let r = 0; r < reps; r++) for (let k = 0; k < pages; k++) api.encodeInto(olds[k], news[k], out);
         },
       };
     }
-    const out = Buffer.alloc(pages * pageSize);
-    if (path === 'batch') return { fn: () => batch.encodePages!(set.oldMem, set.newMem, { pageSize, out }) };
+    const indexes = cycle(pages, BATCH_ENTRIES);
+    const n = indexes.length;
+    const opt = { pageSize, indexes, oldIndexes: indexes, out: Buffer.alloc(n * pageSize), offsets: new Uint32Array(n), lengths: new Int32Array(n) };
+    if (path === 'batch') return { ops: n, fn: () => api.encodePages(set.oldMem, set.newMem, opt) };
+    const [works] = api.kernel() === 'js' ? [1] : split(n, pageSize);
     return {
+      ops: n,
+      cores: Math.min(works, os.cpus().length),
       defer: true,
-      fn: (deferred?: { resolve(): void }) =>
-        batch.encodePagesAsync!(set.oldMem, set.newMem, { pageSize, out }).then(() => deferred!.resolve()),
-    } as { fn: () => unknown; defer: boolean };
-  };
-}
-
-function decodeRow(path: Path, pageSize: number): (set: PageSet) => { fn: () => unknown } {
-  return (set) => {
-    const d = encodeAll(set);
-    const target = Buffer.from(set.oldMem);
-    if (path === 'batch') return { fn: () => batch.decodePages!(d.data, d.offsets, d.lengths, target, { pageSize }) };
-    const pages = views(target, set.pages, pageSize);
-    const deltas = Array.from(d.lengths, (n, k) => (n > 0 ? d.data.subarray(d.offsets[k], d.offsets[k] + n) : null));
-    return {
-      fn: () => {
-        for (let k = 0; k < deltas.length; k++) {
-          const delta = deltas[k];
-          if (delta) api.decodeInto(delta, pages[k]);
-        }
-      },
+      fn: (deferred) => api.encodePagesAsync(set.oldMem, set.newMem, opt).then(() => deferred!.resolve()),
     };
   };
 }
 
-function compressRow(c: Compressor): (set: PageSet) => { fn: () => unknown } {
+/** One encodePages call of exactly the set's pages: the per-call cost over a small batch. */
+function callRow(set: PageSet): Timed {
+  const n = set.pages;
+  const opt = { pageSize: set.pageSize, out: Buffer.alloc(n * set.pageSize), offsets: new Uint32Array(n), lengths: new Int32Array(n) };
+  return { ops: n, fn: () => api.encodePages(set.oldMem, set.newMem, opt) };
+}
+
+function decodeRow(set: PageSet): Timed {
+  const d = encodeAll(set);
+  const target = Buffer.from(set.oldMem);
+  // Decoding a page's delta again onto the decoded page gives the same page,
+  // so a small set is cycled through one batch as for encode.
+  const indexes = cycle(set.pages, BATCH_ENTRIES);
+  const parts: Buffer[] = [];
+  const offsets = new Uint32Array(indexes.length);
+  const lengths = Int32Array.from(indexes, (k) => d.lengths[k]);
+  let at = 0;
+  indexes.forEach((k, i) => {
+    const len = Math.max(0, d.lengths[k]);
+    parts.push(d.data.subarray(d.offsets[k], d.offsets[k] + len));
+    offsets[i] = at;
+    at += len;
+  });
+  const data = Buffer.concat(parts);
+  return { ops: indexes.length, fn: () => api.decodePages(data, offsets, lengths, target, { pageSize: set.pageSize, indexes }) };
+}
+
+function compressRow(c: Compressor): (set: PageSet) => Timed {
   return (set) => {
     // The XOR of each pair is computed once, outside the timing: this
     // favours the compressor, which would have to compute it too.
@@ -176,41 +220,49 @@ function compressedBytes(c: Compressor, set: PageSet): number {
   return total / set.pages;
 }
 
-/** The rows to measure: full matrix on L2, the best kernel elsewhere. */
+/**
+ * The rows to measure: in every regime every selected kernel encodes every
+ * workload on the batch path; the best kernel also on the other paths
+ * (unchanged, scattered-10, files); HOT adds the per-call row; each decoder
+ * (native, twin) decodes; the compressors run on L2 and files.
+ */
 function plan(opts: BenchOptions, compressors: Compressor[]): Plan[] {
-  const { pageSize, quick } = opts;
+  const { quick } = opts;
   const avail = paths();
-  const best = avail.includes('batch') ? 'batch' : 'page';
-  const nativeKernels = opts.kernels.filter((k) => k !== 'js');
   const top = opts.kernels[0];
+  const nativeKernel = opts.kernels.find((k) => k !== 'js');
+  const decoders: [string, string][] = [];
+  if (nativeKernel) decoders.push(['native', nativeKernel]);
+  if (opts.kernels.includes('js')) decoders.push(['twin', 'js']);
   const out: Plan[] = [];
-  const add = (p: Omit<Plan, 'id' | 'bytesPerPage'>): void => {
+  const add = (p: Omit<Plan, 'id'>): void => {
     const id = [p.regime, p.workload, p.op, p.kernel ?? '-', p.path ?? '-'].join('/');
-    out.push({ ...p, id, bytesPerPage: null });
+    out.push({ ...p, id });
   };
   for (const regime of opts.regimes) {
-    const base = { regime, kernel: null, path: null } as const;
+    const base = { regime, kernel: null, path: null, use: null } as const;
     add({ ...base, workload: 'unchanged', op: 'compare', make: () => ({ fn: () => 0 }) });
     add({ ...base, workload: 'unchanged', op: 'copy', make: () => ({ fn: () => 0 }) });
-    const full = regime === 'l2';
+    if (regime === 'hot') add({ regime, workload: 'unchanged', op: 'call', kernel: top, path: 'batch', use: top, make: callRow });
     for (const w of opts.workloads) {
-      const kernels = full ? opts.kernels : [top];
-      for (const k of kernels) add({ regime, workload: w.name, op: 'encode', kernel: k, path: best, make: encodeRow(best, pageSize) });
-      // Other paths, for the best kernel, where they differ most.
+      for (const k of opts.kernels) add({ regime, workload: w.name, op: 'encode', kernel: k, path: 'batch', use: k, make: encodeRow('batch') });
       const pathWorkloads = ['unchanged', 'scattered-10'];
-      if (!quick && regime !== 'hot' && (pathWorkloads.includes(w.name) || w.files)) {
-        for (const p of avail) if (p !== best) add({ regime, workload: w.name, op: 'encode', kernel: top, path: p, make: encodeRow(p, pageSize) });
+      if (!quick && (pathWorkloads.includes(w.name) || w.files)) {
+        for (const p of avail) {
+          if (p === 'batch' || (p === 'async' && regime === 'hot')) continue;
+          add({ regime, workload: w.name, op: 'encode', kernel: top, path: p, use: top, make: encodeRow(p) });
+        }
       }
-      // Decoding: the native decoder and the twin (the decoder is one per backend).
-      const decoders = full || w.files ? [...nativeKernels.slice(0, 1), 'js'] : nativeKernels.slice(0, 1);
-      for (const k of decoders) add({ regime, workload: w.name, op: 'decode', kernel: k, path: best === 'batch' && k !== 'js' ? 'batch' : 'page', make: decodeRow(best === 'batch' && k !== 'js' ? 'batch' : 'page', pageSize) });
-      if (full || w.files) for (const c of compressors) add({ regime, workload: w.name, op: 'compress', kernel: c.name, path: null, make: compressRow(c) });
+      for (const [label, k] of decoders) add({ regime, workload: w.name, op: 'decode', kernel: label, path: 'batch', use: k, make: decodeRow });
+      if (regime === 'l2' || w.files) {
+        for (const c of compressors) add({ regime, workload: w.name, op: 'compress', kernel: c.name, path: null, use: null, make: compressRow(c) });
+      }
     }
   }
   return opts.filter ? out.filter((p) => opts.filter!.test(p.id) || p.op === 'compare' || p.op === 'copy') : out;
 }
 
-function measure(fn: () => unknown, defer: boolean, quick: boolean): Promise<Benchmark> {
+function measure(fn: Timed['fn'], defer: boolean, quick: boolean): Promise<Benchmark> {
   return new Promise((resolve, reject) => {
     const b = new Benchmark({
       fn,
@@ -229,54 +281,73 @@ export interface BenchResult {
   rows: Row[];
   absent: string[];
   paths: Path[];
+  /** os.loadavg() before and after the run. */
+  load: { start: number[]; end: number[] };
+  /** Page pairs per regime and workload (file workloads use every page of their images). */
+  pagesUsed: Record<string, Record<string, number>>;
 }
 
 /** Runs the benchmark; rows come in plan order. */
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
+  const start = os.loadavg();
   const { available, absent } = loadCompressors();
   const plans = plan(opts, available);
   const rows: Row[] = [];
+  const pagesUsed: BenchResult['pagesUsed'] = {};
   const before = api.kernel();
-  const floors = new Map<Regime, { compare: number; copy: number }>();
   let done = 0;
   try {
     for (const regime of opts.regimes) {
       const n = regimePages(regime, opts.pageSize);
       const mine = plans.filter((p) => p.regime === regime);
-      // Floors on equal, distinct memory of the regime's size.
+      pagesUsed[regime] = {};
+      // Floors on equal, distinct memory of the regime's size, repeated like the batch rows.
       const a = Buffer.alloc(n * opts.pageSize, 0x5a);
       const b = Buffer.from(a);
       const dst = Buffer.alloc(a.length);
-      const floorOf = async (fn: () => unknown): Promise<number> => ((await measure(fn, false, opts.quick)).stats.mean * 1e9) / n;
-      const compare = await floorOf(() => Buffer.compare(a, b));
-      const copy = await floorOf(() => a.copy(dst));
-      floors.set(regime, { compare, copy });
+      const reps = Math.max(1, Math.ceil(BATCH_ENTRIES / n));
+      const floorOf = async (fn: () => unknown): Promise<Benchmark> =>
+        measure(() => {
+          for (let r = 0; r < reps; r++) fn();
+        }, false, opts.quick);
+      const cmp = await floorOf(() => Buffer.compare(a, b));
+      const cpy = await floorOf(() => a.copy(dst));
+      const compare = (cmp.stats.mean * 1e9) / (n * reps);
+      const copy = (cpy.stats.mean * 1e9) / (n * reps);
       for (const p of mine.filter((p) => p.op === 'compare' || p.op === 'copy')) {
-        const ns = p.op === 'compare' ? compare : copy;
-        rows.push(finish(p, ns, n, opts.pageSize, compare, copy, 0, 0));
+        const bm = p.op === 'compare' ? cmp : cpy;
+        rows.push(finish(p, p.op === 'compare' ? compare : copy, n, 1, null, opts.pageSize, compare, copy, bm));
         opts.onRow?.(++done, plans.length, p.id);
       }
-      const byWorkload = new Map<string, Plan[]>();
-      for (const p of mine) if (p.op !== 'compare' && p.op !== 'copy') byWorkload.set(p.workload, [...(byWorkload.get(p.workload) ?? []), p]);
+      // The per-call row runs on unchanged pages whichever workloads are selected.
+      for (const p of mine.filter((p) => p.op === 'call')) {
+        api.useKernel(p.use!);
+        const set = makePages(WORKLOADS[0], n, opts.pageSize);
+        const t = p.make(set);
+        const bm = await measure(t.fn, false, opts.quick);
+        rows.push(finish(p, (bm.stats.mean * 1e9) / t.ops!, set.pages, 1, 0, opts.pageSize, compare, copy, bm));
+        opts.onRow?.(++done, plans.length, p.id);
+      }
       for (const w of opts.workloads) {
-        const todo = byWorkload.get(w.name);
-        if (!todo?.length) continue;
-        const set = makePages(w, n, opts.pageSize, 1 + opts.workloads.indexOf(w));
-        api.useKernel(opts.kernels[0]);
+        const todo = mine.filter((p) => p.workload === w.name && p.op !== 'compare' && p.op !== 'copy' && p.op !== 'call');
+        if (!todo.length) continue;
+        const set = makePages(w, n, opts.pageSize);
+        pagesUsed[regime][w.name] = set.pages;
+        api.useKernel(opts.kernels.find((k) => k !== 'js') ?? 'js');
         const all = encodeAll(set);
         const wire = all.wire / set.pages;
-        const anyDelta = all.lengths.some((n) => n > 0);
+        const anyDelta = all.lengths.some((x) => x > 0);
         for (const p of todo) {
           if (p.op === 'decode' && !anyDelta) {
             opts.onRow?.(++done, plans.length, p.id); // nothing to decode: every page unchanged or overflowed
             continue;
           }
-          if (p.kernel && p.op !== 'compress') api.useKernel(p.kernel);
-          const { fn, defer } = p.make(set);
-          const bm = await measure(fn, !!defer, opts.quick);
-          const ns = (bm.stats.mean * 1e9) / set.pages;
-          const bytes = p.op === 'compress' ? compressedBytes(available.find((c) => c.name === p.kernel)!, set) : p.op === 'encode' ? wire : null;
-          rows.push(finish({ ...p, bytesPerPage: bytes }, ns, set.pages, opts.pageSize, compare, copy, bm.stats.rme, bm.stats.sample.length));
+          if (p.use) api.useKernel(p.use);
+          const t = p.make(set);
+          const bm = await measure(t.fn, !!t.defer, opts.quick);
+          const ns = (bm.stats.mean * 1e9) / (t.ops ?? set.pages);
+          const bytes = p.op === 'compress' ? compressedBytes(available.find((c) => c.name === p.kernel)!, set) : p.op === 'encode' || p.op === 'call' ? wire : null;
+          rows.push(finish(p, ns, set.pages, t.cores ?? 1, bytes, opts.pageSize, compare, copy, bm));
           opts.onRow?.(++done, plans.length, p.id);
         }
       }
@@ -284,11 +355,23 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   } finally {
     api.useKernel(before);
   }
-  return { rows, absent, paths: paths() };
+  return { rows, absent, paths: paths(), load: { start, end: os.loadavg() }, pagesUsed };
 }
 
-function finish(p: Plan, ns: number, pages: number, pageSize: number, compare: number, copy: number, rme: number, samples: number): Row {
-  const bytes = p.bytesPerPage;
+/**
+ * The floor a row is held against and its ratios: encode reads both pages
+ * (the compare floor, per core when several threads share the work);
+ * decode and compress do not, so they get none; x copy is against copying
+ * the page raw, except for compressors (their input is an XOR computed apart).
+ */
+export function floorOf(op: Op, nsPerPage: number, cores: number, compareNs: number, copyNs: number): { floor: Floor; xCompare: number | null; xCopy: number | null } {
+  const readsPages = op === 'encode' || op === 'call' || op === 'compare';
+  const floor: Floor = readsPages ? (cores > 1 ? 'compare-per-core' : 'compare') : null;
+  return { floor, xCompare: floor ? (nsPerPage * cores) / compareNs : null, xCopy: op === 'compress' ? null : nsPerPage / copyNs };
+}
+
+function finish(p: Plan, ns: number, pages: number, cores: number, bytes: number | null, pageSize: number, compare: number, copy: number, bm: Benchmark): Row {
+  const rme = bm.stats.rme;
   return {
     id: p.id,
     op: p.op,
@@ -297,15 +380,16 @@ function finish(p: Plan, ns: number, pages: number, pageSize: number, compare: n
     kernel: p.kernel,
     path: p.path,
     pages,
+    cores,
     nsPerPage: ns,
     gbPerSec: pageSize / ns,
     pagesPerSec: 1e9 / ns,
     bytesPerPage: bytes,
     compression: bytes ? pageSize / bytes : null,
-    xCompare: ns / compare,
-    xCopy: ns / copy,
+    ...floorOf(p.op, ns, cores, compare, copy),
     rme,
-    samples,
+    noisy: rme > NOISY_RME,
+    samples: bm.stats.sample.length,
   };
 }
 

@@ -2,12 +2,13 @@
 import * as os from 'node:os';
 import * as api from '../index';
 import type { BenchResult, Regime, Row } from './harness';
+import type { Answer } from './answer';
 
 export interface BenchJson {
   package: { name: string; version: string };
   node: string;
   date: string;
-  host: { cpu: string; cores: number; arch: string; platform: string; memoryBytes: number };
+  host: { cpu: string; cores: number; arch: string; platform: string; memoryBytes: number; loadavg: { start: number[]; end: number[] } };
   native: boolean;
   kernel: string;
   kernels: string[];
@@ -16,10 +17,16 @@ export interface BenchJson {
   quick: boolean;
   regimes: Regime[];
   absent: string[];
+  /** Page pairs per regime and workload. */
+  pagesUsed: Record<string, Record<string, number>>;
+  /** Relative margin of error (percent) above which a row is flagged noisy. */
+  noisyRme: number;
   rows: Row[];
+  /** Whether XBZRLE pays on the link, per workload (null when no encode row ran). */
+  answer: Answer | null;
 }
 
-export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; regimes: Regime[] }): BenchJson {
+export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; regimes: Regime[]; answer: Answer | null; noisyRme: number }): BenchJson {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const pkg = require('../../package.json') as { name: string; version: string };
   return {
@@ -32,6 +39,7 @@ export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; re
       arch: process.arch,
       platform: process.platform,
       memoryBytes: os.totalmem(),
+      loadavg: r.load,
     },
     native: api.native,
     kernel: api.kernel(),
@@ -41,6 +49,9 @@ export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; re
     quick: o.quick,
     regimes: o.regimes,
     absent: r.absent,
+    pagesUsed: r.pagesUsed,
+    noisyRme: o.noisyRme,
     rows: r.rows,
+    answer: o.answer,
   };
 }

@@ -72,9 +72,9 @@ function scatter(title: string, points: { method: string; workload: string; x: n
 }
 
 function table(rows: Row[]): string {
-  const head = ['row', 'ns/page', 'GB/s', 'pages/s', 'bytes/page', 'x compare', 'x copy'];
+  const head = ['row', 'cores', 'ns/page', '±%', 'GB/s', 'pages/s', 'bytes/page', 'x compare', 'x copy'];
   const body = rows
-    .map((r) => `<tr><td>${esc(r.id)}</td><td>${fmt(r.nsPerPage)}</td><td>${fmt(r.gbPerSec)}</td><td>${Math.round(r.pagesPerSec).toLocaleString('en')}</td><td>${r.bytesPerPage === null ? '' : fmt(r.bytesPerPage)}</td><td>${r.xCompare === null ? '' : fmt(r.xCompare)}</td><td>${r.xCopy === null ? '' : fmt(r.xCopy)}</td></tr>`)
+    .map((r) => `<tr><td>${esc(r.id)}</td><td>${r.cores}</td><td>${fmt(r.nsPerPage)}</td><td>${r.rme.toFixed(1)}${r.noisy ? ' !' : ''}</td><td>${fmt(r.gbPerSec)}</td><td>${Math.round(r.pagesPerSec).toLocaleString('en')}</td><td>${r.bytesPerPage === null ? '' : fmt(r.bytesPerPage)}</td><td>${r.xCompare === null ? '' : fmt(r.xCompare)}</td><td>${r.xCopy === null ? '' : fmt(r.xCopy)}</td></tr>`)
     .join('\n');
   return `<table><thead><tr>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${body}</tbody></table>`;
 }
@@ -108,7 +108,7 @@ ${byKernel}
 ${sc}
 ${j.absent.length ? `<p>Not measured: ${esc(j.absent.join('; '))}.</p>` : ''}
 <h2>All rows</h2>
-<p>Rows are regime/workload/operation/kernel/path. "x compare" is the time per page over one Buffer.compare of equal pages (a full read of both), "x copy" over one Buffer.copy of a page, both measured in the same run and regime.</p>
+<p>Rows are regime/workload/operation/kernel/path. "x compare" is the time per page over one Buffer.compare of equal pages (a full read of both), per core on rows that use several (time × cores); decode and compress rows read no page pair and have none. "x copy" is over one Buffer.copy of a page, both measured in the same run and regime. "±%" is the margin of error; "!" marks a row above ${j.noisyRme}%. Load average ${j.host.loadavg.start.map((x) => x.toFixed(2)).join(' ')} at start, ${j.host.loadavg.end.map((x) => x.toFixed(2)).join(' ')} at end.</p>
 ${table(rows)}
 </body></html>
 `;

@@ -96,9 +96,19 @@ export interface PageSet {
   pageSize: number;
 }
 
-/** N page pairs in two contiguous buffers; every pair distinct. */
-export function makePages(w: Workload, pages: number, pageSize: number, seed = 1): PageSet {
-  if (w.files) return filePages(w.files, pages, pageSize);
+/** FNV-1a of a workload's name: its seed, so its bytes do not depend on which other workloads run. */
+export function seedOf(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193) >>> 0;
+  return h || 1;
+}
+
+/**
+ * N page pairs in two contiguous buffers; every pair distinct. A file
+ * workload gives every page of its images, whatever N.
+ */
+export function makePages(w: Workload, pages: number, pageSize: number, seed = seedOf(w.name)): PageSet {
+  if (w.files) return filePages(w.files, pageSize);
   const rand = prng(seed);
   const oldMem = Buffer.allocUnsafe(pages * pageSize);
   let i = 0;
@@ -112,11 +122,14 @@ export function makePages(w: Workload, pages: number, pageSize: number, seed = 1
   return { oldMem, newMem, pages, pageSize };
 }
 
-// Up to `pages` pages of the two images, read from the start (the whole
-// images when they are smaller).
-function filePages([a, b]: [string, string], pages: number, pageSize: number): PageSet {
-  const size = Math.min(fs.statSync(a).size, pages * pageSize);
-  const n = Math.floor(size / pageSize);
+/** How many whole pages a file workload's images hold. */
+export function filePageCount(w: Workload, pageSize: number): number {
+  return w.files ? Math.floor(fs.statSync(w.files[0]).size / pageSize) : 0;
+}
+
+// Every whole page of the two images (a trailing partial page is left out).
+function filePages([a, b]: [string, string], pageSize: number): PageSet {
+  const n = Math.floor(fs.statSync(a).size / pageSize);
   if (n === 0) throw new RangeError(`--workload file: the images are smaller than one page (${pageSize} bytes)`);
   const read = (f: string): Buffer => {
     const buf = Buffer.alloc(n * pageSize);

@@ -22,6 +22,7 @@ export function infoCommand(values: Record<string, unknown>): number {
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
     native: status.native,
+    serving: status.serving,
     source: status.source,
     path: status.path,
     reason: status.reason,
@@ -39,7 +40,7 @@ export function infoCommand(values: Record<string, unknown>): number {
   const engine = info.native ? `native addon, ${info.source === 'prebuild' ? 'prebuilt' : 'built on this machine'}: ${info.path}` : `TypeScript twin (${info.reason})`;
   log(`engine:  ${engine}`);
   log(`target:  ${info.wants}`);
-  log(`kernel:  ${info.kernel}`);
+  log(`kernel:  ${info.kernel}${info.native && info.serving === 'twin' ? ' (the twin serves: XBZRLE_KERNEL=js or useKernel(\'js\'))' : ''}`);
   log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
   if (!info.native) {
     log('NOTE:    no native addon: every codec call, and `xbzrle bench`, runs the TypeScript twin');

@@ -17,11 +17,16 @@ give. Offsets count bytes of the decompressed stream.
 
 Options:
   --extract-ram DIR   write each RAM block's final content to DIR/<block>.ram
-                      (PAGE, ZERO and XBZRLE records applied in stream order)
+                      (PAGE, ZERO and XBZRLE records applied in stream order);
+                      <block> is the name percent-encoded ("/" is %2F), cut
+                      with a hash suffix past 200 bytes; files are made new,
+                      never overwritten or followed through a link; the
+                      report lists each block's file
   ${JSON_HELP}
   --parts             list every part of the RAM section (text output)
   --page-size N       target page size if the stream does not say (default 4096;
-                      1..16384, the codec's range)
+                      1..16384, the codec's range; a larger power of two is
+                      read as the stream's and refused as unsupported, exit 1)
 
 Exit status: 0 when the stream reads without error, 1 when it is truncated or
 malformed (the error gives the byte offset), 2 on bad usage.`;
@@ -124,10 +129,22 @@ export function formatReport(name: string, r: InspectReport, showParts: boolean)
   return out.join('\n');
 }
 
+/**
+ * --page-size: the codec's range, or a larger power of two (up to 2^30, as
+ * target-page-bits allows), which the reader refuses as unsupported with a
+ * StreamError: such a stream exists, this package cannot read it.
+ */
+function inspectPageSize(text: unknown): number {
+  const s = String(text).trim();
+  const v = /^\d+$/.test(s) ? Number(s) : NaN;
+  if (v > 16384 && v <= 2 ** 30 && (v & (v - 1)) === 0) return v;
+  return parsePageSize(text);
+}
+
 export async function inspectCommand(values: Record<string, unknown>, positionals: string[]): Promise<number> {
   if (positionals.length !== 1) throw usage('give exactly one STREAM (a path, or - for standard input)');
   const [name] = positionals;
-  const pageSize = values['page-size'] === undefined ? undefined : parsePageSize(values['page-size']);
+  const pageSize = values['page-size'] === undefined ? undefined : inspectPageSize(values['page-size']);
   if (name !== '-' && !fs.existsSync(name)) throw usage(`no such file: ${name}`);
   if (name !== '-' && fs.statSync(name).isDirectory()) throw usage(`${name} is a directory, not a stream`);
   const json = jsonTarget(values);

@@ -76,9 +76,11 @@ export async function main(argv: string[]): Promise<number> {
  * the stack when XBZRLE_DEBUG is set.
  */
 export function report(name: string, err: unknown): number {
+  // A message that already names the command (as some library errors do) keeps it once.
+  const prefixed = (msg: string): string => (/^xbzrle\b/.test(msg) ? msg : `xbzrle ${name}: ${msg}`);
   if (err instanceof CliError) {
     const hint = err.status === EXIT.usage ? `\n\nRun "xbzrle ${name} --help" for the options.` : '';
-    console.error(`xbzrle ${name}: ${err.message}${hint}`);
+    console.error(`${prefixed(err.message)}${hint}`);
     return err.status;
   }
   const e = err as { message?: unknown; code?: unknown; stack?: unknown } | null;
@@ -86,7 +88,7 @@ export function report(name: string, err: unknown): number {
   // A TypeError or RangeError without a code is a bug here, not the user's input.
   const coded = !!e && typeof e.code === 'string';
   const bug = !coded && (err instanceof TypeError || err instanceof RangeError || err instanceof ReferenceError);
-  console.error(`xbzrle ${name}: ${msg}${bug ? ' (an internal error: please report it, with XBZRLE_DEBUG=1 for the stack)' : ''}`);
+  console.error(`${prefixed(msg)}${bug ? ' (an internal error: please report it, with XBZRLE_DEBUG=1 for the stack)' : ''}`);
   if (process.env.XBZRLE_DEBUG && e && typeof e.stack === 'string') console.error(e.stack);
   return EXIT.failed;
 }

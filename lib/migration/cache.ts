@@ -10,9 +10,8 @@ import { BUDGET, MemoryBudget } from './budget';
 import { MAX_PAGE_SIZE, checkAddress, checkGeneration, checkLength, checkWhole, describe, type Address } from '../util/checks';
 import { ClosedError, NoMemoryError } from '../util/errors';
 import type { CacheBackend } from '../backend/cache-backend';
-import { INSERT_CLOSED } from '../backend/cache-backend';
 import { openCache } from '../backend/open-cache';
-import { CACHE_STATS_LENGTH, INSERT_STORED } from '../backend/native-cache';
+import * as abi from '../backend/abi';
 
 /**
  * 'qemu': QEMU's direct-mapped cache, exactly: slot = (addr / P) & (N - 1).
@@ -71,7 +70,7 @@ export interface CacheMemoryUsage {
 export const CACHE_IMPL = Symbol('xbzrle.cache');
 
 const POLICIES: readonly CachePolicy[] = ['qemu', 'associative'];
-const statsBuf = new Float64Array(CACHE_STATS_LENGTH);
+const statsBuf = new Float64Array(abi.CACHE_STATS_LENGTH);
 
 /** RangeError unless size is a power-of-two number (<= 2^31) of pages. */
 function checkCacheSize(size: unknown, pageSize: number, kind: 'argument' | 'option'): asserts size is number {
@@ -160,8 +159,8 @@ export class PageCache {
     checkLength(page, 'page', this.pageSize);
     checkGeneration(generation);
     const r = impl.insert(addr, page, generation);
-    if (r === INSERT_CLOSED) throw new ClosedError();
-    return r === INSERT_STORED;
+    if (r === abi.INSERT_CLOSED) throw new ClosedError();
+    return r === abi.INSERT_STORED;
   }
 
   /** A copy of the cached page for addr, or undefined. The age is not touched. */
@@ -204,26 +203,28 @@ export class PageCache {
   get stats(): PageCacheStats {
     const s = this.#stats();
     return {
-      size: s[0],
-      pageSize: s[1],
+      size: s[abi.CACHE_STAT_SIZE],
+      pageSize: s[abi.CACHE_STAT_PAGE_SIZE],
       policy: this.policy,
-      slots: s[2],
-      ways: s[3],
-      pages: s[4],
-      lookups: s[7],
-      hits: s[8],
-      misses: s[7] - s[8],
-      inserts: s[9],
-      refused: s[10],
-      refusedBudget: s[11],
-      refusedMemory: s[12],
-      evictions: s[13],
-      closed: s[14] === 1,
+      slots: s[abi.CACHE_STAT_SLOTS],
+      ways: s[abi.CACHE_STAT_WAYS],
+      pages: s[abi.CACHE_STAT_PAGES],
+      lookups: s[abi.CACHE_STAT_LOOKUPS],
+      hits: s[abi.CACHE_STAT_HITS],
+      misses: s[abi.CACHE_STAT_LOOKUPS] - s[abi.CACHE_STAT_HITS],
+      inserts: s[abi.CACHE_STAT_INSERTS],
+      refused: s[abi.CACHE_STAT_REFUSED_YOUNG],
+      refusedBudget: s[abi.CACHE_STAT_REFUSED_BUDGET],
+      refusedMemory: s[abi.CACHE_STAT_REFUSED_MEMORY],
+      evictions: s[abi.CACHE_STAT_EVICTIONS],
+      closed: s[abi.CACHE_STAT_CLOSED] === 1,
     };
   }
 
   get memoryUsage(): CacheMemoryUsage {
     const s = this.#stats();
-    return { pages: s[5], metadata: s[6], total: s[5] + s[6] };
+    const pages = s[abi.CACHE_STAT_PAGE_BYTES];
+    const metadata = s[abi.CACHE_STAT_METADATA_BYTES];
+    return { pages, metadata, total: pages + metadata };
   }
 }

@@ -4,25 +4,32 @@
 // be16 length, delta; EOS: nothing), a writer and an incremental reader.
 import { MAX_PAGE_SIZE, checkAddress, checkBlockName, checkBytes, checkWhole, type Address } from '../util/checks';
 import { RecordError, type RecordErrorReason } from '../util/errors';
+import * as abi from '../backend/abi';
 
 /** RAM_SAVE_FLAG_* bits, ORed into the low bits of the header's offset word. */
 export const RecordFlag = {
-  ZERO: 0x02,
-  MEM_SIZE: 0x04,
-  PAGE: 0x08,
-  EOS: 0x10,
-  CONTINUE: 0x20,
-  XBZRLE: 0x40,
+  ZERO: abi.RECORD_ZERO,
+  MEM_SIZE: abi.RECORD_MEM_SIZE,
+  PAGE: abi.RECORD_PAGE,
+  EOS: abi.RECORD_EOS,
+  CONTINUE: abi.RECORD_CONTINUE,
+  XBZRLE: abi.RECORD_XBZRLE,
 } as const;
 
 /** The XBZRLE body's encoding flag (ENCODING_FLAG_XBZRLE). */
-export const ENCODING_XBZRLE = 0x01;
+export const ENCODING_XBZRLE = abi.RECORD_ENCODING_XBZRLE;
 
 /**
  * Offsets are multiples of 1 KiB (QEMU's smallest target page), so the low
  * ten bits of the offset word hold the flags.
  */
-export const FLAG_MASK = 0x3ff;
+export const FLAG_MASK = abi.RECORD_FLAG_MASK;
+
+/**
+ * The most blocks a MEM_SIZE record may list (QEMU machines have a few
+ * dozen): a reader keeps the list, so this bounds its memory.
+ */
+export const MAX_RAM_BLOCKS = 65536;
 
 const KINDS = RecordFlag.ZERO | RecordFlag.MEM_SIZE | RecordFlag.PAGE | RecordFlag.EOS | RecordFlag.XBZRLE;
 const TWO32 = 4294967296;
@@ -55,10 +62,9 @@ export function xbzrleBody(delta: Uint8Array): Buffer {
  */
 export function checkXbzrleBody(body: Uint8Array, pageSize: number): number {
   if (body.length < 1) throw new RecordError('body-short', 0, 'no encoding flag');
-  if (body[0] !== ENCODING_XBZRLE) throw new RecordError('bad-encoding-flag', 0, `0x${hex(body[0])}`);
+  checkXbzrleEncoding(body[0]);
   if (body.length < 3) throw new RecordError('body-short', body.length, 'no length field');
-  const len = (body[1] << 8) | body[2];
-  if (len > pageSize) throw new RecordError('length-over-page', 1, `${len} > ${pageSize}`);
+  const len = checkXbzrleLength((body[1] << 8) | body[2], pageSize);
   if (body.length - 3 < len) throw new RecordError('body-short', body.length, `${body.length - 3} of ${len} bytes`);
   if (body.length - 3 > len) throw new RecordError('body-long', 3 + len, `${body.length - 3} bytes for ${len}`);
   return len;
@@ -66,6 +72,65 @@ export function checkXbzrleBody(body: Uint8Array, pageSize: number): number {
 
 function hex(v: number): string {
   return v.toString(16).padStart(2, '0');
+}
+
+// The pieces of a RAM record that RecordReader and the migration stream
+// reader (lib/stream) share, so that both give one verdict per defect. Each
+// throws a RecordError whose offset is relative: in the body for the XBZRLE
+// checks, 0 (the record's first byte) for the header word; `at` is added
+// (the caller's offset of the body or record).
+
+/** The XBZRLE body's first byte (offset 0 of the body). */
+export function checkXbzrleEncoding(encoding: number, at = 0): void {
+  if (encoding !== ENCODING_XBZRLE) throw new RecordError('bad-encoding-flag', at, `0x${hex(encoding)}`);
+}
+
+/** The XBZRLE body's be16 delta length (offset 1 of the body); returns it. */
+export function checkXbzrleLength(len: number, pageSize: number, at = 0): number {
+  if (len > pageSize) throw new RecordError('length-over-page', at + 1, `${len} > ${pageSize}`);
+  return len;
+}
+
+/** A header word's halves as flags (the low ten bits) and the page's offset. */
+export function recordWord(hi: number, lo: number): { flags: number; offset: Address } {
+  const flags = lo & FLAG_MASK;
+  return { flags, offset: joinAddress(hi, (lo - flags) >>> 0) };
+}
+
+/**
+ * The kind bit of a header's flags (CONTINUE aside); `kinds` are the kinds
+ * and `extra` the other bits the reader knows. RecordError('unknown-flags')
+ * for no kind, two kinds or an unknown bit; 'bad-eos' for an end-of-section
+ * word with anything else in it (QEMU writes it bare).
+ */
+export function recordKind(flags: number, offset: Address, kinds: number = KINDS, at = 0): number {
+  const kind = flags & ~RecordFlag.CONTINUE;
+  if (flags & ~(kinds | RecordFlag.CONTINUE) || kind === 0 || kind & (kind - 1)) {
+    throw new RecordError('unknown-flags', at, `flags 0x${flags.toString(16)}`);
+  }
+  if (kind === RecordFlag.EOS && (flags !== RecordFlag.EOS || (typeof offset === 'bigint' ? offset !== 0n : offset !== 0))) {
+    throw new RecordError('bad-eos', at);
+  }
+  if (kind === RecordFlag.MEM_SIZE && flags & RecordFlag.CONTINUE) {
+    throw new RecordError('unknown-flags', at, 'MEM_SIZE with CONTINUE');
+  }
+  return kind;
+}
+
+/**
+ * RecordError('unaligned-offset') unless a page's offset is a multiple of the
+ * page size; as from Receiver, the error's offset is the page offset, and the
+ * message names `at`, the record's stream offset.
+ */
+export function checkPageOffset(offset: Address, pageSize: number, at = 0): void {
+  const rest = typeof offset === 'bigint' ? Number(offset % BigInt(pageSize)) : offset % pageSize;
+  if (rest !== 0) {
+    throw new RecordError(
+      'unaligned-offset',
+      Number(offset),
+      `record at byte ${at}: offset 0x${offset.toString(16)} with ${pageSize}-byte pages`,
+    );
+  }
 }
 
 /** The offset word's halves; RangeError unless the offset is a multiple of 1 KiB. */
@@ -157,6 +222,11 @@ export class RecordWriter {
   }
 
   #header(offset: Address, kind: number, block: string): void {
+    checkAddress(offset, 'offset');
+    const rest = typeof offset === 'bigint' ? Number(offset % BigInt(this.pageSize)) : offset % this.pageSize;
+    if (rest !== 0) {
+      throw new RangeError(`The "offset" argument must be a multiple of the page size (${this.pageSize}), received ${offset}`);
+    }
     const cont = this.#last === block;
     const h = pageHeader(offset, kind | (cont ? RecordFlag.CONTINUE : 0), cont ? undefined : block);
     const at = this.#room(h.length);
@@ -287,6 +357,17 @@ export interface RecordReaderOptions {
 
 const NEED_MORE = -1;
 
+/** A MEM_SIZE record being read: the entries parsed so far are consumed. */
+interface MemSizeState {
+  at: number; // stream offset of the record
+  flags: number;
+  offset: Address;
+  total: bigint;
+  sum: bigint;
+  blocks: { name: string; length: Address }[];
+  length: number; // bytes of the record consumed so far
+}
+
 /**
  * Reads records from a stream pushed in chunks of any size. push() returns
  * the records completed by the chunk and keeps the bytes of an incomplete one
@@ -294,16 +375,21 @@ const NEED_MORE = -1;
  * that lies inside one pushed chunk is a view of that chunk (no copy): copy it
  * before reusing the chunk's memory. Garbage throws a RecordError with the
  * stream offset; the reader then stays failed.
+ *
+ * The work and memory of a push follow the bytes pushed: the bytes held are
+ * at most one record (a page record, or one entry of a MEM_SIZE list, whose
+ * parsed entries are kept as blocks, at most MAX_RAM_BLOCKS of them).
  */
 export class RecordReader {
   readonly pageSize: number;
   #parts: Buffer[] = [];
-  #pending = 0;
-  #need = 8; // bytes the next record needs at least
-  #base = 0; // stream offset of the first pending byte
+  #held = 0; // bytes in #parts
+  #need = 8; // bytes the next element needs at least
+  #base = 0; // stream offset of the first held byte
   #last: string | null = null;
   #failed: RecordError | null = null;
-  // Scratch for one parse: the bytes a partial record still needs.
+  #mem: MemSizeState | null = null;
+  // Scratch for one parse: the bytes a partial element still needs.
   #short = 0;
 
   constructor(options: RecordReaderOptions = {}) {
@@ -314,12 +400,12 @@ export class RecordReader {
 
   /** Stream bytes consumed by complete records. */
   get offset(): number {
-    return this.#base;
+    return this.#base - (this.#mem ? this.#mem.length : 0);
   }
 
-  /** Bytes held of an incomplete record. */
+  /** Bytes read of an incomplete record. */
   get pending(): number {
-    return this.#pending;
+    return this.#held + (this.#mem ? this.#mem.length : 0);
   }
 
   push(chunk: Uint8Array): RamRecord[] {
@@ -327,15 +413,33 @@ export class RecordReader {
     checkBytes(chunk, 'chunk');
     if (chunk.length === 0) return [];
     this.#parts.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length));
-    this.#pending += chunk.length;
-    if (this.#pending < this.#need) return [];
-    const buf = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#pending);
+    this.#held += chunk.length;
+    if (this.#held < this.#need) return [];
+    const buf = this.#parts.length === 1 ? this.#parts[0] : Buffer.concat(this.#parts, this.#held);
     const out: RamRecord[] = [];
     let pos = 0;
+    let short = false;
     try {
-      while (pos < buf.length) {
+      while (pos < buf.length || this.#mem) {
+        if (this.#mem) {
+          const { used, record } = this.#memEntries(buf, pos);
+          pos += used;
+          if (!record) {
+            short = true;
+            break;
+          }
+          out.push(record);
+          continue;
+        }
         const r = this.#parse(buf, pos);
-        if (r === NEED_MORE) break;
+        if (r === NEED_MORE) {
+          short = true;
+          break;
+        }
+        if (r === null) {
+          pos += 8; // a MEM_SIZE header: #memEntries reads its entries
+          continue;
+        }
         out.push(r);
         pos += r.length;
       }
@@ -346,18 +450,18 @@ export class RecordReader {
       }
       throw e;
     }
-    this.#need = pos < buf.length ? this.#short : 8;
+    this.#need = short ? this.#short : 8;
     this.#base += pos;
-    this.#pending = buf.length - pos;
-    this.#parts = this.#pending ? [Buffer.from(buf.subarray(pos))] : [];
+    this.#held = buf.length - pos;
+    this.#parts = this.#held ? [Buffer.from(buf.subarray(pos))] : [];
     return out;
   }
 
   /** Throws RecordError('truncated') when the stream ended inside a record. */
   end(): void {
     if (this.#failed) throw this.#failed;
-    if (this.#pending) {
-      this.#failed = new RecordError('truncated', this.#base, `${this.#pending} bytes of an incomplete record`);
+    if (this.pending) {
+      this.#failed = new RecordError('truncated', this.offset, `${this.pending} bytes of an incomplete record`);
       throw this.#failed;
     }
   }
@@ -366,47 +470,59 @@ export class RecordReader {
     throw new RecordError(reason, this.#base + at, detail);
   }
 
-  /** One record at pos, or NEED_MORE with #short set to the bytes it needs from pos. */
-  #parse(buf: Buffer, pos: number): RamRecord | typeof NEED_MORE {
+  /**
+   * Reads the entries of the MEM_SIZE record in #mem at pos, keeping them and
+   * consuming their bytes; returns the record once its blocks add up to the
+   * total, else null with #short set to what the next entry needs.
+   */
+  #memEntries(buf: Buffer, pos: number): { used: number; record: RamRecord | null } {
+    const m = this.#mem!;
+    let p = pos;
+    while (m.sum < m.total) {
+      const avail = buf.length - p;
+      if (avail < 1) {
+        this.#short = 1;
+        return { used: p - pos, record: null };
+      }
+      const n = buf[p];
+      if (n === 0) this.#fail('empty-block-name', p);
+      if (avail < 1 + n + 8) {
+        this.#short = 1 + n + 8;
+        return { used: p - pos, record: null };
+      }
+      if (m.blocks.length >= MAX_RAM_BLOCKS) this.#fail('too-many-blocks', p, `block ${m.blocks.length + 1}`);
+      const name = buf.toString('utf8', p + 1, p + 1 + n);
+      const len = buf.readBigUInt64BE(p + 1 + n);
+      m.sum += len;
+      if (m.sum > m.total) this.#fail('mem-size-overrun', p, `block ${name}`);
+      m.blocks.push({ name, length: len <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(len) : len });
+      p += 1 + n + 8;
+      m.length += 1 + n + 8;
+    }
+    this.#mem = null;
+    return { used: p - pos, record: { type: 'mem-size', flags: m.flags, offset: m.offset, blocks: m.blocks, at: m.at, length: m.length } };
+  }
+
+  /**
+   * One record at pos; NEED_MORE with #short set to the bytes it needs from
+   * pos; or null after a MEM_SIZE header, whose entries #memEntries reads.
+   */
+  #parse(buf: Buffer, pos: number): RamRecord | typeof NEED_MORE | null {
     const avail = buf.length - pos;
     const more = (n: number): typeof NEED_MORE => {
       this.#short = n;
       return NEED_MORE;
     };
     if (avail < 8) return more(8);
-    const hi = buf.readUInt32BE(pos);
-    const word = buf.readUInt32BE(pos + 4);
-    const flags = word & FLAG_MASK;
-    const offset = joinAddress(hi, (word - flags) >>> 0);
-    const kind = flags & ~RecordFlag.CONTINUE;
+    const { flags, offset } = recordWord(buf.readUInt32BE(pos), buf.readUInt32BE(pos + 4));
     const at = this.#base + pos;
-    if (flags & ~(KINDS | RecordFlag.CONTINUE) || kind === 0 || kind & (kind - 1)) {
-      this.#fail('unknown-flags', pos, `flags 0x${flags.toString(16)}`);
-    }
-    if (kind === RecordFlag.EOS) {
-      if (flags !== RecordFlag.EOS || hi !== 0 || word !== flags) this.#fail('bad-eos', pos);
-      return { type: 'eos', flags, offset: 0, at, length: 8 };
-    }
+    const kind = recordKind(flags, offset, KINDS, at);
+    if (kind === RecordFlag.EOS) return { type: 'eos', flags, offset: 0, at, length: 8 };
     if (kind === RecordFlag.MEM_SIZE) {
-      if (flags & RecordFlag.CONTINUE) this.#fail('unknown-flags', pos, 'MEM_SIZE with CONTINUE');
-      const total = BigInt(offset);
-      const blocks: { name: string; length: Address }[] = [];
-      let sum = 0n;
-      let p = 8;
-      while (sum < total) {
-        if (avail < p + 1) return more(p + 1);
-        const n = buf[pos + p];
-        if (n === 0) this.#fail('empty-block-name', pos + p);
-        if (avail < p + 1 + n + 8) return more(p + 1 + n + 8);
-        const name = buf.toString('utf8', pos + p + 1, pos + p + 1 + n);
-        const len = buf.readBigUInt64BE(pos + p + 1 + n);
-        sum += len;
-        if (sum > total) this.#fail('mem-size-overrun', pos + p, `block ${name}`);
-        blocks.push({ name, length: len <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(len) : len });
-        p += 1 + n + 8;
-      }
-      return { type: 'mem-size', flags, offset, blocks, at, length: p };
+      this.#mem = { at, flags, offset, total: BigInt(offset), sum: 0n, blocks: [], length: 8 };
+      return null;
     }
+    checkPageOffset(offset, this.pageSize, at);
     let p = 8;
     let block: string;
     if (flags & RecordFlag.CONTINUE) {
@@ -431,10 +547,9 @@ export class RecordReader {
       rec = { type: 'page', flags, offset, block, body: buf.subarray(pos + p, pos + p + P), at, length: p + P };
     } else {
       if (avail < p + 1) return more(p + 1);
-      if (buf[pos + p] !== ENCODING_XBZRLE) this.#fail('bad-encoding-flag', pos + p, `0x${hex(buf[pos + p])}`);
+      checkXbzrleEncoding(buf[pos + p], at + p);
       if (avail < p + 3) return more(p + 3);
-      const len = buf.readUInt16BE(pos + p + 1);
-      if (len > this.pageSize) this.#fail('length-over-page', pos + p + 1, `${len} > ${this.pageSize}`);
+      const len = checkXbzrleLength(buf.readUInt16BE(pos + p + 1), this.pageSize, at + p);
       if (avail < p + 3 + len) return more(p + 3 + len);
       const body = buf.subarray(pos + p, pos + p + 3 + len);
       rec = { type: 'xbzrle', flags, offset, block, body, delta: body.subarray(3), at, length: p + 3 + len };

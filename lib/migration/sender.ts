@@ -24,19 +24,21 @@ import {
 } from '../util/checks';
 import { ClosedError } from '../util/errors';
 import type { SenderBackend } from '../backend/cache-backend';
-import {
-  FLAG_CONTINUED,
-  FLAG_DETECT_ZERO,
-  FLAG_LAST_STAGE,
-  FLAG_MEMORY,
-  SENDER_STATS_LENGTH,
-} from '../backend/native-cache';
+import * as abi from '../backend/abi';
+import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY, SENDER_STATS_LENGTH } from '../backend/abi';
 
 /** What the sender does with a page. 'zero' only with `detectZero`. */
 export type SendKind = 'skip' | 'raw' | 'xbzrle' | 'zero';
 
 /** The kinds of sendPages' `kinds` table, by code: 0 skip, 1 raw, 2 xbzrle, 3 zero. */
-export const SEND_KINDS: readonly SendKind[] = ['skip', 'raw', 'xbzrle', 'zero'];
+export const SEND_KINDS: readonly SendKind[] = (() => {
+  const k: SendKind[] = [];
+  k[abi.KIND_SKIP] = 'skip';
+  k[abi.KIND_RAW] = 'raw';
+  k[abi.KIND_XBZRLE] = 'xbzrle';
+  k[abi.KIND_ZERO] = 'zero';
+  return k;
+})();
 
 export interface SenderOptions {
   cache: PageCache;
@@ -307,31 +309,31 @@ export class Sender {
   get stats(): SenderStats {
     const s = this.#stats();
     return {
-      cacheSize: s[0],
-      bytes: s[1],
-      pages: s[2],
-      cacheMiss: s[3],
-      cacheMissRate: s[4],
-      encodingRate: s[5],
-      overflow: s[6],
-      generation: s[7],
-      rawPages: s[8],
-      xbzrlePages: s[9],
-      skippedPages: s[10],
-      zeroPages: s[11],
+      cacheSize: s[abi.SENDER_STAT_CACHE_SIZE],
+      bytes: s[abi.SENDER_STAT_BYTES],
+      pages: s[abi.SENDER_STAT_PAGES],
+      cacheMiss: s[abi.SENDER_STAT_CACHE_MISS],
+      cacheMissRate: s[abi.SENDER_STAT_CACHE_MISS_RATE],
+      encodingRate: s[abi.SENDER_STAT_ENCODING_RATE],
+      overflow: s[abi.SENDER_STAT_OVERFLOW],
+      generation: s[abi.SENDER_STAT_GENERATION],
+      rawPages: s[abi.SENDER_STAT_RAW],
+      xbzrlePages: s[abi.SENDER_STAT_RECORDS],
+      skippedPages: s[abi.SENDER_STAT_SKIPPED],
+      zeroPages: s[abi.SENDER_STAT_ZERO],
     };
   }
 
   statsQmp(): SenderStatsQmp {
     const s = this.#stats();
     return {
-      'cache-size': s[0],
-      bytes: s[1],
-      pages: s[2],
-      'cache-miss': s[3],
-      'cache-miss-rate': s[4],
-      'encoding-rate': s[5],
-      overflow: s[6],
+      'cache-size': s[abi.SENDER_STAT_CACHE_SIZE],
+      bytes: s[abi.SENDER_STAT_BYTES],
+      pages: s[abi.SENDER_STAT_PAGES],
+      'cache-miss': s[abi.SENDER_STAT_CACHE_MISS],
+      'cache-miss-rate': s[abi.SENDER_STAT_CACHE_MISS_RATE],
+      'encoding-rate': s[abi.SENDER_STAT_ENCODING_RATE],
+      overflow: s[abi.SENDER_STAT_OVERFLOW],
     };
   }
 

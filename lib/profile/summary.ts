@@ -73,6 +73,18 @@ export function renderSummary(r: ProfileReport): string {
   out.push(`advice (${a.policy} policy, target ${formatPercent(a.target, 0)} hits${budget}):`);
   out.push(`  cache ${formatBytes(a.size)}${a.ramShare !== null ? ` (${formatPercent(a.ramShare)} of profiled memory)` : ''}: ${formatPercent(a.hitRate)} hits${a.saving !== null ? `, saves ${formatPercent(a.saving)} of re-sent bytes` : ''}${a.bytesSavedPerSecond !== null ? ` (${formatBytes(a.bytesSavedPerSecond)}/s)` : ''}${a.encodePerSecond !== null ? `, encoder ${seconds(a.encodePerSecond)} CPU per second` : ''}`);
   out.push(`  ${a.sentence}`);
+  if (a.tradeoff.length > 1) {
+    out.push('');
+    out.push(`trade-off near the advice (${a.policy}):`);
+    out.push(['cache size', 'hits', 'saving', 'saved', 'saved per MiB'].map((h, i) => (i === 0 ? h.padEnd(10) : pad(h, 16))).join(''));
+    for (const t of a.tradeoff) {
+      const notes = [t.chosen ? '<- advice' : '', t.reachesTarget ? '' : 'below target', t.withinBudget ? '' : 'over budget'].filter(Boolean).join(', ');
+      out.push(
+        [formatBytes(t.size).padEnd(10), pad(formatPercent(t.hitRate), 16), pad(t.saving !== null ? formatPercent(t.saving) : '-', 16), pad(t.savedBytes !== null ? formatBytes(t.savedBytes) : '-', 16), pad(t.savedPerMiB !== null ? formatBytes(t.savedPerMiB) : '-', 16)].join('') +
+          (notes ? `   ${notes}` : ''),
+      );
+    }
+  }
   if (m.qemu) out.push(`  QEMU: migrate-set-parameters xbzrle-cache-size ${a.size} (and migrate-set-capabilities xbzrle on)`);
   return out.join('\n');
 }

@@ -1,6 +1,15 @@
 // byte-reader.ts: pulls exact byte counts out of a chunked input, keeping only
 // the bytes not yet consumed, and counts the offset of every byte it hands out.
 import { StreamError } from './errors';
+import { chunkBuffer, describeThrown } from './input';
+
+/**
+ * The most bytes one element (a section body, the VM description, a page)
+ * may take: the reader holds an element whole, so this bounds its memory.
+ * QEMU's largest elements are the VM description JSON (some KiB to a few MiB)
+ * and pages (at most 16 KiB here).
+ */
+export const MAX_ELEMENT_BYTES = 16 << 20;
 
 export class ByteReader {
   private buf: Buffer = Buffer.alloc(0);
@@ -21,33 +30,63 @@ export class ByteReader {
     return this.buf.length - this.pos;
   }
 
-  /** Buffers at least n bytes if the input has them; false at the end of input. */
+  /** The next chunk, or null at the end; what the input throws or yields wrongly is a StreamError. */
+  private async next(): Promise<Buffer | null> {
+    const at = this.base + this.buf.length;
+    let r: IteratorResult<Uint8Array>;
+    try {
+      r = await this.it.next();
+    } catch (err) {
+      if (err instanceof StreamError) throw err;
+      throw new StreamError('bad-input', at, `reading the input failed: ${describeThrown(err)}`);
+    }
+    if (r.done) return null;
+    try {
+      return chunkBuffer(r.value);
+    } catch (err) {
+      throw new StreamError('bad-input', at, (err as Error).message);
+    }
+  }
+
+  /**
+   * Buffers at least n bytes if the input has them; false at the end of input.
+   * The chunks that arrive are joined once, when enough are there, so
+   * buffering an element costs time linear in its size.
+   */
   async fill(n: number): Promise<boolean> {
-    while (this.buf.length - this.pos < n && !this.ended) {
-      let r: IteratorResult<Uint8Array>;
-      try {
-        r = await this.it.next();
-      } catch (err) {
-        throw new StreamError('bad-input', this.base + this.buf.length, `reading the input failed: ${(err as Error).message}`);
-      }
-      if (r.done) {
+    let rest = this.buf.length - this.pos;
+    if (rest >= n || this.ended) return rest >= n;
+    const parts: Buffer[] = rest ? [this.buf.subarray(this.pos)] : [];
+    while (rest < n) {
+      const chunk = await this.next();
+      if (chunk === null) {
         this.ended = true;
         break;
       }
-      const chunk = Buffer.isBuffer(r.value) ? r.value : Buffer.from(r.value.buffer, r.value.byteOffset, r.value.byteLength);
       if (chunk.length === 0) continue;
-      const rest = this.buf.length - this.pos;
-      // Copy only the unread tail; a fully read buffer is simply dropped.
-      this.buf = rest === 0 ? chunk : Buffer.concat([this.buf.subarray(this.pos), chunk]);
-      this.base += this.pos;
-      this.pos = 0;
+      parts.push(chunk);
+      rest += chunk.length;
     }
-    return this.buf.length - this.pos >= n;
+    this.base += this.pos;
+    this.pos = 0;
+    this.buf = parts.length === 1 ? parts[0] : Buffer.concat(parts, rest);
+    return rest >= n;
   }
 
-  /** Like fill, but a short input is a truncation error naming what was being read. */
+  /**
+   * Like fill, but a short input is a truncation error naming what was being
+   * read, and an element over MAX_ELEMENT_BYTES is refused before any of it
+   * is buffered.
+   */
   async need(n: number, what: string, startOffset = this.offset): Promise<void> {
     if (this.buf.length - this.pos >= n) return;
+    if (n > MAX_ELEMENT_BYTES) {
+      throw new StreamError(
+        'too-large',
+        startOffset,
+        `${what} that starts at byte ${startOffset} needs ${n} bytes, more than the ${MAX_ELEMENT_BYTES >> 20} MiB this reader holds at once`,
+      );
+    }
     if (!(await this.fill(n))) {
       throw new StreamError(
         'truncated',
@@ -117,10 +156,14 @@ export class ByteReader {
     }
   }
 
-  /** Stops reading the input (closes a file or stream early). */
+  /** Stops reading the input (closes a file or stream early); best effort. */
   async close(): Promise<void> {
     this.buf = Buffer.alloc(0);
     this.pos = 0;
-    await this.it.return?.();
+    try {
+      await this.it.return?.();
+    } catch {
+      // The bytes read stand; an input that fails to close changes none of them.
+    }
   }
 }

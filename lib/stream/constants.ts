@@ -1,7 +1,7 @@
 // constants.ts: the numbers of QEMU's migration stream (format version 3), as
 // observed in streams QEMU writes. The RAM record flags come from
 // lib/migration/record.ts (the sender's framing), plus the ones only a reader meets.
-import { RecordFlag } from '../migration/record';
+import { ENCODING_XBZRLE, RecordFlag } from '../migration/record';
 
 /** "QEVM", the first four bytes of every stream. */
 export const STREAM_MAGIC = 0x5145564d;
@@ -31,7 +31,7 @@ export const RamFlag = {
 } as const;
 
 /** The only encoding byte an XBZRLE record body may start with. */
-export const XBZRLE_ENCODING = 0x01;
+export const XBZRLE_ENCODING = ENCODING_XBZRLE;
 
 /** Flags that name a page, hence carry a block name unless CONTINUE is set. */
 export const PAGE_FLAGS = RamFlag.ZERO | RamFlag.PAGE | RamFlag.XBZRLE | RamFlag.COMPRESS_PAGE;

@@ -2,12 +2,13 @@
 // holds: records and bytes per kind, per section part and per pass, XBZRLE's
 // share and saving, pages sent raw again, and errors with their byte offset.
 import { encode } from '../codec/page';
+import { describe } from '../util/checks';
 import { StreamError } from './errors';
 import type { MigrationEvent, RamBlock } from './events';
-import type { StreamInput } from './input';
+import { checkStreamInput, type StreamInput } from './input';
 import { FilePageStore, MemoryPageStore, type PageStore } from './page-store';
 import { RamImage, hexAddr } from './ram-image';
-import { readMigration } from './reader';
+import { checkReadOptions, readMigration } from './reader';
 import { reencode } from './reencode';
 
 export interface InspectOptions {
@@ -104,7 +105,15 @@ const emptyKinds = (): Record<PageKind, number> => ({ zero: 0, page: 0, 'compres
 
 /** Reads a stream to its end (or first fatal error) and reports on it. */
 export async function inspectStream(input: StreamInput, options: InspectOptions = {}): Promise<InspectReport> {
-  let pageSize = options.pageSize ?? 4096;
+  checkStreamInput(input);
+  let pageSize = checkReadOptions(options);
+  if (options?.extractRam !== undefined && (typeof options.extractRam !== 'string' || options.extractRam === '')) {
+    throw new TypeError(`The "extractRam" option must be a directory path, received ${describe(options.extractRam)}`);
+  }
+  if (options?.onEvent !== undefined && typeof options.onEvent !== 'function') {
+    throw new TypeError(`The "onEvent" option must be a function, received ${describe(options.onEvent)}`);
+  }
+  options = options ?? {};
   const report: InspectReport = {
     bytes: 0,
     capabilities: [],
@@ -137,9 +146,10 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
   const blockIndex = new Map<string, number>();
   let part: PartReport | undefined;
   let pass: PassReport | undefined;
-  let lastPos = Infinity; // position (block, page) of the last page record
+  let lastBlock = Infinity; // position (block index, page address) of the last page record
+  let lastAddr = Infinity;
   let compressed = false; // compression threads flush pages out of order
-  const passOf = new Map<string, Uint32Array>(); // per block and page: the last pass that sent it
+  const passOf = new Map<string, Map<number, number>>(); // per block, page index -> the last pass that sent it (sparse)
   let contentRecords = 0;
   const sections = new Map<number, { name: string; id: number; count: number }>();
 
@@ -183,7 +193,7 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
           image!.addBlocks(ev.blocks);
           for (const b of ev.blocks) {
             blockIndex.set(b.name, blockIndex.size);
-            passOf.set(b.name, new Uint32Array(Math.ceil(b.length / pageSize)));
+            passOf.set(b.name, new Map());
           }
           break;
         case 'zero':
@@ -194,16 +204,18 @@ export async function inspectStream(input: StreamInput, options: InspectOptions 
           // at most once: going back, or a page sent again, starts a new pass.
           // (With compression, pages come out of order; only repeats count.)
           if (ev.kind === 'compressed-page') compressed = true;
-          const pos = blockIndex.get(ev.block)! * 2 ** 40 + ev.addr;
+          const bi = blockIndex.get(ev.block)!;
+          const back = bi < lastBlock || (bi === lastBlock && ev.addr <= lastAddr);
           const sentIn = passOf.get(ev.block)!;
           const index = ev.addr / pageSize;
-          if (!pass || (!compressed && pos <= lastPos) || sentIn[index] === pass.pass) {
+          if (!pass || (!compressed && back) || sentIn.get(index) === pass.pass) {
             pass = { pass: (pass?.pass ?? 0) + 1, offset: ev.offset, bytes: 0, records: emptyKinds(), resent: 0 };
             report.passes.push(pass);
             if (part && part.records.zero + part.records.page + part.records.xbzrle + part.records['compressed-page'] === 0) part.pass = pass.pass;
           }
-          lastPos = pos;
-          sentIn[index] = pass.pass;
+          lastBlock = bi;
+          lastAddr = ev.addr;
+          sentIn.set(index, pass.pass);
           pass.records[ev.kind]++;
           pass.bytes += ev.size;
           part!.records[ev.kind]++;

@@ -18,8 +18,11 @@ export interface Applied {
 
 export class RamImage {
   private readonly blocks = new Map<string, RamBlock>();
-  /** Per block and page: 1 once any record has sent the page. */
-  private readonly sent = new Map<string, Uint8Array>();
+  /**
+   * Per block, the indexes of the pages some record has sent: sparse, so
+   * the cost follows the records read, not the sizes a stream declares.
+   */
+  private readonly sent = new Map<string, Set<number>>();
   private readonly before: Buffer;
   private readonly after: Buffer;
 
@@ -34,7 +37,7 @@ export class RamImage {
   addBlocks(blocks: RamBlock[]): void {
     for (const b of blocks) {
       this.blocks.set(b.name, b);
-      if (!this.sent.has(b.name)) this.sent.set(b.name, new Uint8Array(Math.ceil(b.length / this.pageSize)));
+      if (!this.sent.has(b.name)) this.sent.set(b.name, new Set());
       this.store.addBlock(b);
     }
   }
@@ -72,16 +75,14 @@ export class RamImage {
     this.store.write(block, ev.addr, after);
     const marks = this.sent.get(ev.block)!;
     const i = ev.addr / this.pageSize;
-    const sentBefore = marks[i] === 1;
-    marks[i] = 1;
+    const sentBefore = marks.has(i);
+    marks.add(i);
     return { before, after, sentBefore };
   }
 
   /** Pages of a block that some record sent. */
   pagesSent(name: string): number {
-    let n = 0;
-    for (const m of this.sent.get(name) ?? []) n += m;
-    return n;
+    return this.sent.get(name)?.size ?? 0;
   }
 }
 

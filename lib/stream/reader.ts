@@ -2,11 +2,13 @@
 // It reads the input once, front to back, holding only the record at hand,
 // and yields one event per record with its byte offset.
 import * as zlib from 'node:zlib';
+import { MAX_RAM_BLOCKS, RecordError, checkPageOffset, checkXbzrleEncoding, checkXbzrleLength, recordKind, recordWord } from '../migration/record';
+import { MAX_PAGE_SIZE, checkOptions, checkWhole } from '../util/checks';
 import { ByteReader } from './byte-reader';
-import { COMMAND_NAMES, PAGE_FLAGS, RamFlag, Section, STREAM_MAGIC, STREAM_VERSION, XBZRLE_ENCODING } from './constants';
-import { StreamError } from './errors';
+import { COMMAND_NAMES, PAGE_FLAGS, RamFlag, Section, STREAM_MAGIC, STREAM_VERSION } from './constants';
+import { StreamError, type StreamErrorCode } from './errors';
 import type { ConfigurationEvent, MigrationEvent, RamBlock, SectionType } from './events';
-import { inputChunks, type StreamInput } from './input';
+import { checkStreamInput, inputChunks, type StreamInput } from './input';
 
 export interface ReadOptions {
   /** Target page size when the stream does not say (x86, s390x: 4096). */
@@ -20,7 +22,48 @@ const TYPE_NAMES: Record<number, SectionType> = {
   [Section.FULL]: 'full',
 };
 
-const hex = (v: number) => `0x${v.toString(16)}`;
+const hex = (v: number | bigint) => `0x${v.toString(16)}`;
+
+/**
+ * The largest RAM block and RAM total the reader accepts: 2^52 bytes, the
+ * x86-64 physical address limit. Offsets stay exact JavaScript numbers with
+ * room to spare, and bookkeeping is per page sent, never per page declared.
+ */
+export const MAX_RAM_BYTES = 2 ** 52;
+
+/** Every RAM record kind a stream may carry (RecordReader knows fewer). */
+const STREAM_KINDS =
+  RamFlag.ZERO | RamFlag.MEM_SIZE | RamFlag.PAGE | RamFlag.EOS | RamFlag.XBZRLE | RamFlag.HOOK | RamFlag.COMPRESS_PAGE | RamFlag.MULTIFD_FLUSH;
+
+/** The stream's code for a RAM record defect that record.ts found. */
+const RECORD_CODES: Partial<Record<string, StreamErrorCode>> = {
+  'unknown-flags': 'bad-ram-flags',
+  'bad-eos': 'bad-ram-flags',
+  'bad-encoding-flag': 'bad-xbzrle',
+  'length-over-page': 'bad-xbzrle',
+  'unaligned-offset': 'unaligned-offset',
+};
+
+/** Runs one of record.ts's checks; its RecordError becomes a StreamError (cause: the RecordError). */
+function recordCheck<T>(check: () => T, message: (e: RecordError) => string, unalignedAt = 0): T {
+  try {
+    return check();
+  } catch (e) {
+    if (!(e instanceof RecordError)) throw e;
+    // For 'unaligned-offset' the RecordError's offset is the page's; the
+    // stream's error gives where the record starts (`at`, passed to the check).
+    const at = e.reason === 'unaligned-offset' ? unalignedAt : e.offset;
+    throw new StreamError(RECORD_CODES[e.reason] ?? 'bad-ram-flags', at, message(e), { cause: e });
+  }
+}
+
+function unsupportedPageSize(size: number, offset: number, where: string): StreamError {
+  return new StreamError(
+    'unsupported-page-size',
+    offset,
+    `${where} gives ${size}-byte pages: pages above ${MAX_PAGE_SIZE} bytes are not supported (XBZRLE's run lengths, and this package, stop at ${MAX_PAGE_SIZE})`,
+  );
+}
 
 /**
  * Yields every record of a migration stream (a path, .gz or not, or a
@@ -28,10 +71,30 @@ const hex = (v: number) => `0x${v.toString(16)}`;
  * truncated stream; yields a 'stop' event where the stream gives no length to
  * skip by (device state after RAM).
  */
-export async function* readMigration(input: StreamInput, options: ReadOptions = {}): AsyncGenerator<MigrationEvent, void, undefined> {
+export function readMigration(input: StreamInput, options: ReadOptions = {}): AsyncGenerator<MigrationEvent, void, undefined> {
+  // Checked here, at the call, not at the first next().
+  checkStreamInput(input);
+  return read(input, checkReadOptions(options));
+}
+
+/** The page size of ReadOptions; TypeError/RangeError for a bad one. */
+export function checkReadOptions(options: ReadOptions | undefined): number {
+  checkOptions(options);
+  const pageSize = options?.pageSize;
+  if (pageSize === undefined) return 4096;
+  // Above 16384 the stream is refused as unsupported (a StreamError), as a
+  // stream that says so itself; a page size no QEMU target has is wrong use.
+  checkWhole(pageSize, 'pageSize', 1, MAX_TARGET_PAGE, 'option');
+  return pageSize;
+}
+
+/** 2^30: the largest page target-page-bits may give. */
+const MAX_TARGET_PAGE = 2 ** 30;
+
+async function* read(input: StreamInput, pageSize: number): AsyncGenerator<MigrationEvent, void, undefined> {
   const r = new ByteReader(inputChunks(input)[Symbol.asyncIterator]());
   try {
-    yield* new Parser(r, options.pageSize ?? 4096).run();
+    yield* new Parser(r, pageSize).run();
   } finally {
     await r.close();
   }
@@ -172,7 +235,8 @@ class Parser {
       } else if (name === 'configuration/target-page-bits') {
         await r.need(4, name, sub);
         const bits = r.be32();
-        if (bits < 9 || bits > 16) throw new StreamError('bad-configuration', sub, `target page bits ${bits} out of range`);
+        if (bits < 9 || bits > 30) throw new StreamError('bad-configuration', sub, `target page bits ${bits} out of range`);
+        if (2 ** bits > MAX_PAGE_SIZE) throw unsupportedPageSize(2 ** bits, sub, `target-page-bits ${bits}`);
         this.pageSize = 2 ** bits;
         ev.targetPageSize = this.pageSize;
       } else if (name === 'configuration/uuid') {
@@ -195,14 +259,28 @@ class Parser {
     const r = this.r;
     const P = this.pageSize;
     const ignoreShared = this.capabilities.includes('x-ignore-shared');
+    if (P > MAX_PAGE_SIZE) throw unsupportedPageSize(P, r.offset, 'the page size option');
     for (;;) {
       const start = r.offset;
       await r.need(8, 'a RAM record header', start);
       const [hi, lo] = r.be64();
-      const flags = lo & (P - 1);
-      const addr = hi * 2 ** 32 + (lo - flags);
+      // One parser for the header word: record.ts's (flags in the low ten bits).
+      const word = recordWord(hi, lo);
+      const flags = word.flags;
+      recordCheck(
+        () => recordKind(flags, word.offset, STREAM_KINDS, start),
+        (e) => (e.reason === 'bad-eos' ? 'end-of-section word with an offset or other flags' : `unknown RAM record flags ${hex(flags)}`),
+      );
+      // Past 2^53 an offset is a bigint; no block is that large, so the
+      // page-past-block check below refuses it.
+      const addr = typeof word.offset === 'bigint' ? Number.MAX_SAFE_INTEGER : word.offset;
       let block: RamBlock | undefined;
       if (flags & PAGE_FLAGS) {
+        recordCheck(
+          () => checkPageOffset(word.offset, P, start),
+          () => `page record at offset ${hex(word.offset)}, which is not a multiple of the ${P}-byte page`,
+          start,
+        );
         if (flags & RamFlag.CONTINUE) {
           block = this.lastBlock;
           if (!block) throw new StreamError('no-block', start, 'a RAM record continues a block, but no block was named before');
@@ -215,16 +293,22 @@ class Parser {
           this.lastBlock = block;
         }
         if (addr + P > block.length) {
-          throw new StreamError('page-past-block', start, `page at ${hex(addr)} is past the end of block "${block.name}" (${hex(block.length)} bytes)`);
+          throw new StreamError('page-past-block', start, `page at ${hex(word.offset)} is past the end of block "${block.name}" (${hex(block.length)} bytes)`);
         }
       }
       const continued = (flags & RamFlag.CONTINUE) !== 0;
       switch (flags & ~RamFlag.CONTINUE) {
         case RamFlag.MEM_SIZE: {
+          if (addr > MAX_RAM_BYTES) {
+            throw new StreamError('unsupported-size', start, `RAM total of ${word.offset} bytes: more than the 2^52 bytes this reader supports`);
+          }
           const blocks: RamBlock[] = [];
           let left = addr;
           while (left > 0) {
             const at = r.offset;
+            if (blocks.length >= MAX_RAM_BLOCKS) {
+              throw new StreamError('unsupported-size', at, `the RAM block list is longer than the ${MAX_RAM_BLOCKS} blocks this reader supports`);
+            }
             await r.need(1, 'the RAM block list', start);
             await r.need(1 + r.peek8() + 8 + (ignoreShared ? 8 : 0), 'the RAM block list', start);
             const name = r.str8();
@@ -280,11 +364,15 @@ class Parser {
           await r.need(3, 'an XBZRLE record', start);
           const at = r.offset;
           const encoding = r.u8();
-          if (encoding !== XBZRLE_ENCODING) {
-            throw new StreamError('bad-xbzrle', at, `XBZRLE record with encoding byte ${hex(encoding)}, not 0x1`);
-          }
-          const len = r.be16();
-          if (len > P) throw new StreamError('bad-xbzrle', at + 1, `XBZRLE delta of ${len} bytes is longer than the ${P}-byte page`);
+          recordCheck(
+            () => checkXbzrleEncoding(encoding, at),
+            () => `XBZRLE record with encoding byte ${hex(encoding)}, not 0x1`,
+          );
+          const n = r.be16();
+          const len = recordCheck(
+            () => checkXbzrleLength(n, P, at),
+            () => `XBZRLE delta of ${n} bytes is longer than the ${P}-byte page`,
+          );
           await r.need(len, 'an XBZRLE record', start);
           const deltaOffset = r.offset;
           const delta = r.bytes(len);

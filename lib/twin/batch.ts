@@ -1,11 +1,9 @@
 // lib/twin/batch.ts: the twin's batch loops, the same contract as
 // native/core/batch.cc (lib/codec/batch.ts has already checked every argument).
+import { REJECT_OVERLAP } from '../backend/abi';
 import { overlaps } from '../util/checks';
 import { packRejection } from '../util/errors';
 import { decodeInto, encodeInto } from './codec';
-
-// native/core/xbzrle.h Reject::kOverlap: a delta in its own page's memory.
-const REJECT_OVERLAP = 7;
 
 // Buffer's compare reads any Uint8Array and takes ranges, so equal pages are
 // found at memcmp speed without making views, as the native loop does.

@@ -2,12 +2,13 @@
 // rules (QEMU's direct-mapped cache and its two-generation lifetime rule, or
 // set-associative under the same rule), same arena growth, same counters, so
 // the two report identical figures for identical calls.
-import { INSERT_CLOSED, type BudgetBackend, type CacheBackend, type CacheGeometry, type SenderBackend } from '../backend/cache-backend';
-import { INSERT_BUDGET, INSERT_MEMORY, INSERT_STORED, INSERT_YOUNG } from '../backend/native-cache';
+import type { BudgetBackend, CacheBackend, CacheGeometry, SenderBackend } from '../backend/cache-backend';
+import * as abi from '../backend/abi';
+import { INSERT_BUDGET, INSERT_CLOSED, INSERT_MEMORY, INSERT_STORED, INSERT_YOUNG } from '../backend/abi';
 import type { Address } from '../util/checks';
 import { TwinSender } from './sender';
 
-const CHUNK_BYTES = 256 << 10; // see native/core/page_cache.cc: kChunkBytes
+const CHUNK_BYTES = abi.CACHE_METADATA_CHUNK_BYTES;
 const GROW_BYTES = 64 << 10; // kGrowBytes
 const NO_PAGE = 0xffff_ffff;
 const TWO32 = 4294967296;
@@ -20,7 +21,7 @@ const TWO32 = 4294967296;
  * slot (four Uint32Arrays); 0 once closed.
  */
 export function metadataBytes(nslots: number, nchunks: number): number {
-  return nslots * 16 + nchunks * 12;
+  return nslots * abi.CACHE_METADATA_SLOT_BYTES + nchunks * abi.CACHE_METADATA_CHUNK_ENTRY_BYTES;
 }
 
 /**
@@ -427,20 +428,20 @@ export class TwinPageCache implements CacheBackend {
   /** Fills the stats array (layout: native/addon/addon.cc CacheStats). */
   stats(o: Float64Array): void {
     const t = this.t;
-    o[0] = this.size;
-    o[1] = this.pageSize;
-    o[2] = t.nslots;
-    o[3] = t.ways;
-    o[4] = this.used;
-    o[5] = this.allocated * this.pageSize;
-    o[6] = this.closed ? 0 : metadataBytes(t.nslots, this.chunks.length);
-    o[7] = this.lookups;
-    o[8] = this.hits;
-    o[9] = this.inserts;
-    o[10] = this.refusedYoung;
-    o[11] = this.refusedBudget;
-    o[12] = this.refusedMemory;
-    o[13] = this.evictions;
-    o[14] = this.closed ? 1 : 0;
+    o[abi.CACHE_STAT_SIZE] = this.size;
+    o[abi.CACHE_STAT_PAGE_SIZE] = this.pageSize;
+    o[abi.CACHE_STAT_SLOTS] = t.nslots;
+    o[abi.CACHE_STAT_WAYS] = t.ways;
+    o[abi.CACHE_STAT_PAGES] = this.used;
+    o[abi.CACHE_STAT_PAGE_BYTES] = this.allocated * this.pageSize;
+    o[abi.CACHE_STAT_METADATA_BYTES] = this.closed ? 0 : metadataBytes(t.nslots, this.chunks.length);
+    o[abi.CACHE_STAT_LOOKUPS] = this.lookups;
+    o[abi.CACHE_STAT_HITS] = this.hits;
+    o[abi.CACHE_STAT_INSERTS] = this.inserts;
+    o[abi.CACHE_STAT_REFUSED_YOUNG] = this.refusedYoung;
+    o[abi.CACHE_STAT_REFUSED_BUDGET] = this.refusedBudget;
+    o[abi.CACHE_STAT_REFUSED_MEMORY] = this.refusedMemory;
+    o[abi.CACHE_STAT_EVICTIONS] = this.evictions;
+    o[abi.CACHE_STAT_CLOSED] = this.closed ? 1 : 0;
   }
 }

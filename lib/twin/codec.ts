@@ -1,13 +1,16 @@
 // lib/twin/codec.ts: the pure-TypeScript twin of the native core. Same
 // contract, same bytes (FORMAT.md 1); it serves where no addon loads.
+import * as abi from '../backend/abi';
 import { packRejection } from '../util/errors';
 
-const TRUNCATED = 1;
-const ULEB_TOO_LONG = 2;
-const EMPTY_ZERO_RUN = 3;
-const EMPTY_DATA_RUN = 4;
-const PAST_PAGE = 5;
-const PAST_INPUT = 6;
+const {
+  REJECT_TRUNCATED: TRUNCATED,
+  REJECT_ULEB_TOO_LONG: ULEB_TOO_LONG,
+  REJECT_EMPTY_ZERO_RUN: EMPTY_ZERO_RUN,
+  REJECT_EMPTY_DATA_RUN: EMPTY_DATA_RUN,
+  REJECT_PAST_PAGE: PAST_PAGE,
+  REJECT_PAST_INPUT: PAST_INPUT,
+} = abi;
 
 function ulebSize(v: number): number {
   return v < 128 ? 1 : v < 16384 ? 2 : 3;

@@ -2,18 +2,15 @@
 // per-page sender steps (FORMAT.md 3) and the batch loop that frames RAM
 // records (FORMAT.md 2), with the same outputs and counters.
 import type { SenderBackend } from '../backend/cache-backend';
-import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY } from '../backend/native-cache';
+import * as abi from '../backend/abi';
+import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY, KIND_RAW, KIND_SKIP, KIND_XBZRLE, KIND_ZERO } from '../backend/abi';
 import { addressAt, type Address, type AddressArray } from '../util/checks';
 import type { TwinPageCache } from './cache';
 import { decodeInto, encodeInto } from './codec';
 
-export const KIND_SKIP = 0;
-export const KIND_RAW = 1;
-export const KIND_XBZRLE = 2;
-export const KIND_ZERO = 3;
-
-const FLAG_BITS = [0, 0x08, 0x40, 0x02]; // header flag of each kind
-const CONTINUE = 0x20;
+/** The record header flag of each KIND_*. */
+const FLAG_BITS = [0, abi.RECORD_PAGE, abi.RECORD_XBZRLE, abi.RECORD_ZERO];
+const CONTINUE = abi.RECORD_CONTINUE;
 const TWO32 = 4294967296;
 
 const zeroPages = new Map<number, Buffer>();
@@ -108,7 +105,7 @@ export class TwinSender implements SenderBackend {
       this.raw++;
       return KIND_RAW + 4 * P;
     }
-    body[0] = 0x01;
+    body[0] = abi.RECORD_ENCODING_XBZRLE;
     body[1] = n >>> 8;
     body[2] = n & 0xff;
     if (!last) decodeInto(body.subarray(3, 3 + n), cached);
@@ -191,18 +188,18 @@ export class TwinSender implements SenderBackend {
 
   /** Fills the stats array (layout: native/addon/addon.cc SenderStats). */
   stats(o: Float64Array): void {
-    o[0] = this.cache.size;
-    o[1] = this.bytes;
-    o[2] = this.pages;
-    o[3] = this.cacheMiss;
-    o[4] = this.missRate;
-    o[5] = this.encodingRate;
-    o[6] = this.overflow;
-    o[7] = this.gen;
-    o[8] = this.raw;
-    o[9] = this.records;
-    o[10] = this.skipped;
-    o[11] = this.zero;
+    o[abi.SENDER_STAT_CACHE_SIZE] = this.cache.size;
+    o[abi.SENDER_STAT_BYTES] = this.bytes;
+    o[abi.SENDER_STAT_PAGES] = this.pages;
+    o[abi.SENDER_STAT_CACHE_MISS] = this.cacheMiss;
+    o[abi.SENDER_STAT_CACHE_MISS_RATE] = this.missRate;
+    o[abi.SENDER_STAT_ENCODING_RATE] = this.encodingRate;
+    o[abi.SENDER_STAT_OVERFLOW] = this.overflow;
+    o[abi.SENDER_STAT_GENERATION] = this.gen;
+    o[abi.SENDER_STAT_RAW] = this.raw;
+    o[abi.SENDER_STAT_RECORDS] = this.records;
+    o[abi.SENDER_STAT_SKIPPED] = this.skipped;
+    o[abi.SENDER_STAT_ZERO] = this.zero;
   }
 }
 

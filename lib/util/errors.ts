@@ -120,6 +120,7 @@ export type RecordErrorReason =
   | 'body-short' // fewer delta bytes than the length says
   | 'body-long' // more delta bytes than the length says
   | 'mem-size-overrun' // MEM_SIZE blocks add up past the total
+  | 'too-many-blocks' // a MEM_SIZE record lists more than MAX_RAM_BLOCKS blocks
   | 'unaligned-offset' // a page record at an offset that is not a multiple of the page size
   | 'truncated'; // the stream ended inside a record
 
@@ -133,6 +134,7 @@ const RECORD_EXPLAIN: Record<RecordErrorReason, string> = {
   'body-short': 'the XBZRLE body is shorter than its length field says',
   'body-long': 'the XBZRLE body is longer than its length field says',
   'mem-size-overrun': 'the RAM block lengths add up past the total size',
+  'too-many-blocks': 'the RAM block list is longer than 65536 blocks',
   'unaligned-offset': 'the page offset is not a multiple of the page size',
   truncated: 'the stream ends inside a record',
 };
@@ -147,7 +149,8 @@ export class RecordError extends CodedError<RecordErrorReason> {
   readonly offset: number;
 
   constructor(reason: RecordErrorReason, offset: number, detail?: string) {
-    super(reason, `malformed RAM record at byte ${offset}: ${RECORD_EXPLAIN[reason]}${detail ? ` (${detail})` : ''}`);
+    const where = reason === 'unaligned-offset' ? `with page offset 0x${offset.toString(16)}` : `at byte ${offset}`;
+    super(reason, `malformed RAM record ${where}: ${RECORD_EXPLAIN[reason]}${detail ? ` (${detail})` : ''}`);
     this.name = 'RecordError';
     this.offset = offset;
   }
@@ -169,7 +172,11 @@ export type StreamErrorReason =
   | 'bad-mem-size'
   | 'bad-xbzrle'
   | 'bad-page'
-  | 'bad-input';
+  | 'bad-input' // the input threw, or yielded something other than bytes
+  | 'unaligned-offset' // a page record's offset is not a multiple of the page size
+  | 'too-large' // one element longer than the reader holds at once (MAX_ELEMENT_BYTES)
+  | 'unsupported-size' // RAM sizes past MAX_RAM_BYTES, or more blocks than MAX_RAM_BLOCKS
+  | 'unsupported-page-size'; // pages above 16384 bytes (the codec's limit)
 
 /** A stream that cannot be read further. `offset` is where the bad bytes start. */
 export class StreamError extends CodedError<StreamErrorReason> {

@@ -3,8 +3,11 @@
 //   qemu: N slots, slot = page & (N - 1); a hit refreshes the age; an insert
 //     is refused when the slot holds a different page with age + 2 > gen.
 //   associative: N slots in sets of min(8, N) ways, set = page & (sets - 1);
-//     a hit refreshes the age; an insert takes an empty way, else the oldest
-//     way with age + 2 <= gen (lowest index on a tie), else is refused.
+//     a hit refreshes the age; an insert takes an empty way, else among ways
+//     with age + 2 <= gen (age + 3 <= gen when the way is ahead of the walk,
+//     whose direction is the sign of a counter, clamped to +-64, that each
+//     lookup of a new page moves up or down) the oldest, then one behind the
+//     walk, then the farthest page, then the lowest index; else is refused.
 // Passes are generations 1, 2, ...; pages in a pass go in ascending order.
 
 export interface RefCounts {
@@ -24,9 +27,15 @@ export function referenceSim(policy: 'qemu' | 'associative', slots: number, pass
   const sets = slots / ways;
   const cache: (Way | null)[][] = Array.from({ length: sets }, () => Array.from({ length: ways }, () => null));
   const out: RefCounts = { hits: 0, misses: 0, refused: 0, hitPages: [] };
+  let dir = 0;
+  let last = 0;
   passes.forEach((pass, i) => {
     const gen = i + 1;
     for (const page of [...new Set(pass)].sort((a, b) => a - b)) {
+      if (page !== last) {
+        dir = Math.max(-64, Math.min(64, dir + (page > last ? 1 : -1)));
+        last = page;
+      }
       const set = cache[page % sets];
       const hit = set.find((w) => w !== null && w.page === page);
       if (hit) {
@@ -38,11 +47,15 @@ export function referenceSim(policy: 'qemu' | 'associative', slots: number, pass
       out.misses++;
       let victim = set.findIndex((w) => w === null);
       if (victim < 0) {
-        let oldest = Infinity;
+        const rank = (w: Way): [number, number, number] => [w.age, (dir >= 0 ? w.page < page : w.page > page) ? 0 : 1, -Math.abs(w.page - page)];
         set.forEach((w, k) => {
-          if (w!.age + 2 <= gen && w!.age < oldest) {
-            oldest = w!.age;
-            victim = k;
+          const behind = dir >= 0 ? w!.page < page : w!.page > page;
+          if (w!.age + (behind || policy === 'qemu' ? 2 : 3) > gen) return;
+          if (victim < 0) victim = k;
+          else {
+            const a = rank(w!);
+            const b = rank(set[victim]!);
+            if (a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))) victim = k;
           }
         });
       }
