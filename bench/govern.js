@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+// bench/govern.js: the same two-guest workload migrated under four cache
+// policies, one after the other in one run, on real QEMUs (TCG):
+//   none      XBZRLE off
+//   qemu      QEMU's default, 64 MiB per VM
+//   proxmox   10% of guest RAM per VM (rounded down to a power of two, as QEMU requires)
+//   governed  the Governor under --budget (default 20 MiB)
+// Columns: RAM bytes sent (both VMs), total migration time (the longer),
+// downtime (the longer, as QEMU reports it), peak XBZRLE memory on the host
+// (cacheCost of the caches set, summed over VMs in flight), and whether
+// that peak held the budget. Each policy boots fresh guests, so each sees
+// the same workload; the caller's part (bandwidth, then opening it after
+// --passes passes so the migration converges) is the same for all.
+'use strict';
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { parseArgs } = require('node:util');
+const { Governor, QmpClient, cacheCost, parseBudget, formatBytes } = require('../dist');
+const { Lab } = require('../scripts/stream/guests.js');
+
+const { values: opt } = parseArgs({
+  options: {
+    budget: { type: 'string', default: '20M' },
+    ram: { type: 'string', default: '128' },
+    bandwidth: { type: 'string', default: '8M' },
+    passes: { type: 'string', default: '4' },
+    json: { type: 'string' },
+    help: { type: 'boolean' },
+  },
+});
+if (opt.help) {
+  console.log('Usage: npm run bench:govern -- [--budget 20M] [--ram MiB] [--bandwidth 8M] [--passes 4] [--json FILE]');
+  process.exit(0);
+}
+const MiB = 2 ** 20;
+const ramMiB = Number(opt.ram);
+const budget = parseBudget(opt.budget, os.totalmem(), '--budget');
+const bandwidth = parseBudget(opt.bandwidth, os.totalmem(), '--bandwidth');
+const passes = Number(opt.passes);
+const SCALES = [1, 3]; // two working sets: dirty.c at scale 1 and 3
+
+async function connect(p) {
+  for (let i = 0; ; i++) {
+    try {
+      return await QmpClient.connect(p, { timeout: 2000, commandTimeout: 20_000 });
+    } catch (err) {
+      if (i > 100) throw err;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+async function runPolicy(policy) {
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), `xbzrle-bench-govern-${policy}-`));
+  const lab = new Lab(work, { ramMiB });
+  const clients = [];
+  try {
+    const srcs = await Promise.all(SCALES.map((s, i) => lab.source(`src-${i}`, { scale: s, roundMs: 20 })));
+    const dsts = SCALES.map((_, i) => lab.destination(`dst-${i}`));
+    const sq = await Promise.all(srcs.map((s) => connect(s.qmpPath)));
+    // A destination's QMP answers once its QEMU listens on -incoming.
+    const dq = await Promise.all(dsts.map((d) => connect(d.qmpPath)));
+    clients.push(...sq, ...dq);
+    for (const q of sq) await q.execute('migrate-set-parameters', { 'max-bandwidth': bandwidth, 'downtime-limit': 300 });
+    const fixed = { none: 0, qemu: 64 * MiB, proxmox: 2 ** Math.floor(Math.log2((ramMiB * MiB) / 10)) }[policy]; // QEMU takes powers of two only: 10% rounded down
+    let live = new Set([0, 1]);
+    let peak = 0;
+    const sizes = [0, 0];
+    const track = () => {
+      let sum = 0;
+      for (const i of live) sum += cacheCost(sizes[i]);
+      peak = Math.max(peak, sum);
+    };
+    const opened = new Set();
+    const converge = (i, info) => {
+      const n = info.ram?.['dirty-sync-count'] ?? 0;
+      if (n >= passes && !opened.has(i)) {
+        opened.add(i);
+        void sq[i].execute('migrate-set-parameters', { 'max-bandwidth': 1 << 30, 'downtime-limit': 10_000 }).catch(() => {});
+      }
+    };
+    let finals;
+    if (policy === 'governed') {
+      const gov = new Governor({ budget, interval: 0.25, profileSeconds: 2, profileInterval: 0.5 });
+      gov.on('decision', (d) => {
+        console.error(`  ${d.message}`);
+        sizes[['vm-0', 'vm-1'].indexOf(d.vm)] = d.to;
+      });
+      gov.on('progress', (p) => converge(['vm-0', 'vm-1'].indexOf(p.vm), { ram: { 'dirty-sync-count': p.dirtySyncCount } }));
+      gov.on('done', (r) => live.delete(['vm-0', 'vm-1'].indexOf(r.name)));
+      const reports = await Promise.all(sq.map((q, i) => gov.migrate({ qmp: q, uri: dsts[i].uri, pid: srcs[i].pid, name: `vm-${i}` })));
+      gov.close();
+      peak = gov.usage.peakCost;
+      finals = reports.map((r) => ({ status: r.status, info: r.final }));
+    } else {
+      for (let i = 0; i < 2; i++) {
+        await sq[i].execute('migrate-set-capabilities', { capabilities: [{ capability: 'xbzrle', state: fixed > 0 }] });
+        if (fixed > 0) await sq[i].execute('migrate-set-parameters', { 'xbzrle-cache-size': fixed });
+        sizes[i] = fixed;
+        await sq[i].execute('migrate', { uri: dsts[i].uri });
+      }
+      track();
+      finals = await Promise.all(
+        sq.map(async (q, i) => {
+          for (;;) {
+            const info = await q.execute('query-migrate');
+            converge(i, info);
+            if (info.status === 'completed' || info.status === 'failed' || info.status === 'cancelled') {
+              live.delete(i);
+              if (info.status !== 'completed') console.error(`  vm-${i}: ${info.status}: ${info['error-desc'] ?? ''}`);
+              return { status: info.status, info };
+            }
+            await new Promise((r) => setTimeout(r, 250));
+          }
+        }),
+      );
+    }
+    return {
+      policy,
+      completed: finals.every((f) => f.status === 'completed'),
+      sent: finals.reduce((s, f) => s + (f.info?.ram?.transferred ?? 0), 0),
+      totalMs: Math.max(...finals.map((f) => f.info?.['total-time'] ?? 0)),
+      downtimeMs: Math.max(...finals.map((f) => f.info?.downtime ?? 0)),
+      peak,
+      held: peak <= budget,
+      caches: sizes.slice(),
+    };
+  } finally {
+    for (const q of clients) q.close();
+    await lab.close();
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+(async () => {
+  console.error(`bench:govern: 2 guests of ${ramMiB} MiB (dirty.c scale ${SCALES.join(' and ')}), max-bandwidth ${formatBytes(bandwidth)}/s for ${passes} passes, budget ${formatBytes(budget)}; load ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  const rows = [];
+  for (const p of ['none', 'qemu', 'proxmox', 'governed']) {
+    console.error(`${p}...`);
+    rows.push(await runPolicy(p));
+  }
+  const head = ['policy', 'caches', 'RAM sent', 'total time', 'downtime', 'peak XBZRLE memory', `within ${formatBytes(budget)}`, 'completed'];
+  const table = rows.map((r) => [r.policy, r.caches.map((c) => formatBytes(c)).join(' + '), formatBytes(r.sent), `${(r.totalMs / 1000).toFixed(1)} s`, `${r.downtimeMs} ms`, formatBytes(r.peak), r.held ? 'yes' : 'no', r.completed ? 'yes' : 'NO']);
+  console.log(`| ${head.join(' | ')} |\n|${head.map(() => '---').join('|')}|\n${table.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+  if (opt.json) fs.writeFileSync(opt.json, JSON.stringify({ budget, ramMiB, bandwidth, passes, rows }, null, 2) + '\n');
+  process.exit(rows.every((r) => r.completed) ? 0 : 1);
+})().catch((err) => {
+  console.error(`bench:govern: ${err.stack || err}`);
+  process.exit(1);
+});
