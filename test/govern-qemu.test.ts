@@ -134,6 +134,8 @@ run('Governor drives real QEMU migrations under one budget', () => {
     expect(gov.usage.peakCost).toBeLessThanOrEqual(BUDGET);
     expect(decisions.length).toBeGreaterThanOrEqual(3);
     expect(ra.final?.['xbzrle-cache'] ?? null).not.toBeNull();
+    // XBZRLE did its work: pages went as deltas against the governed caches.
+    expect((ra.final?.['xbzrle-cache']?.pages ?? 0) + (rb.final?.['xbzrle-cache']?.pages ?? 0)).toBeGreaterThan(0);
     // The destinations hold the sources' final RAM, page by page.
     for (const i of [0, 1]) {
       const a = path.join(work, `src-${i}.ram`);
