@@ -47,10 +47,14 @@ function summarise(rootDir, results) {
 class SkipReporter {
   constructor(globalConfig) {
     this.rootDir = globalConfig.rootDir;
+    this.filtered = !!globalConfig.testNamePattern;
   }
 
   onRunComplete(_contexts, results) {
-    process.stderr.write(`\n${summarise(this.rootDir, results).join('\n')}\n`);
+    const lines = summarise(this.rootDir, results);
+    // jest reports the tests a -t filter leaves out as skipped too.
+    if (this.filtered) lines.push('  (a -t name filter is set: the tests it left out are listed as skipped)');
+    process.stderr.write(`\n${lines.join('\n')}\n`);
   }
 }
 
