@@ -211,6 +211,7 @@ describeHere('the packed package', () => {
       /^SECURITY\.md$/,
       /^CHANGELOG\.md$/,
       /^docs\/[A-Z-]+\.md$/,
+      /^examples\/[a-z-]+\.js$/,
       /^LICENSE$/,
       /^bin\/xbzrle\.js$/,
       /^binding\.gyp$/,
@@ -221,7 +222,7 @@ describeHere('the packed package', () => {
     ];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
     // The pages README.md and `profile --help` link to ship with it.
-    expect(files).toEqual(expect.arrayContaining(['docs/API.md', 'docs/FORMAT.md', 'docs/TRACE-FORMAT.md', 'SECURITY.md']));
+    expect(files).toEqual(expect.arrayContaining(['docs/API.md', 'docs/FORMAT.md', 'docs/TRACE-FORMAT.md', 'SECURITY.md', 'examples/roundtrip.js', 'examples/migration.js']));
     for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'native/addon/init.cc']) {
       expect(files).toContain(f);
     }

@@ -6,6 +6,9 @@ import type { Regime, Row } from './harness';
 /** The link speed assumed when none is given: 10 Gbit/s. */
 export const DEFAULT_LINK_BPS = 10e9;
 
+/** The columns of the answer table (README.md shows a default run's table with them; a test holds the two together). */
+export const ANSWER_HEAD = ['workload', 'encode ns', 'send delta ns', 'XBZRLE ns', 'raw ns', 'bytes saved', 'pays?'] as const;
+
 export interface Verdict {
   workload: string;
   /** Encode time per page (one core, batch path), ns. */

@@ -6,7 +6,7 @@ import * as api from '../index';
 import { JSON_HELP, JSON_OPTION, jsonTarget, parseLinkSpeed, parsePageSize, parseRegExp, usage, writeOutput, writeReportDir } from './options';
 import type { BenchOptions, BenchResult, Regime, Row } from '../bench/harness';
 import type { Workload } from '../bench/workloads';
-import { DEFAULT_LINK_BPS, formatLink, operatorAnswer, PROFILE_NOTE, type Answer } from '../bench/answer';
+import { ANSWER_HEAD, DEFAULT_LINK_BPS, formatLink, operatorAnswer, PROFILE_NOTE, type Answer } from '../bench/answer';
 
 export const BENCH_HELP = `Usage: xbzrle bench [options]
 
@@ -172,7 +172,7 @@ function printAnswer(a: Answer, pageSize: number, Table: typeof import('cli-tabl
   log(`\nDoes XBZRLE pay on a ${formatLink(a.linkBitsPerSecond)} link${a.linkBitsPerSecond === DEFAULT_LINK_BPS ? ' (the default; set --link)' : ''}? ` +
     `${a.kernel} kernel, ${a.regime.toUpperCase()} encode rates, one core; a ${pageSize}-byte page takes ${fmt(a.verdicts[0]?.rawNs ?? 0, 0)} ns to send raw.`);
   const t = new Table({
-    head: ['workload', 'encode ns', 'send delta ns', 'XBZRLE ns', 'raw ns', 'bytes saved', 'pays?'],
+    head: [...ANSWER_HEAD],
     colAligns: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
     style: { head: [], border: [], compact: true },
   });
