@@ -12,6 +12,7 @@ import {
   decodePagesAsync,
   encodePages,
   encodePagesAsync,
+  kernel,
   type EncodedPages,
 } from '../lib';
 import { addon } from '../lib/backend/binding';
@@ -204,6 +205,63 @@ eachKernel((name) => {
         }
       }
       expect(addon!.jobCounts()[0]).toBe(0); // no job holds a reference any more
+    });
+  });
+
+  (addon && name !== 'js' ? describe : describe.skip)('a duck-typed signal (a native kernel: the twin runs synchronously)', () => {
+    const native = (): void => {
+      if (kernel() === 'js') throw new Error('the native kernel is expected here');
+    };
+
+    test('without removeEventListener: the promise settles, with the result, and nothing throws', async () => {
+      native();
+      const b = randomBatch(rng(410), 600);
+      let listener: (() => void) | null = null;
+      const signal = { aborted: false, addEventListener: (_: string, f: () => void) => (listener = f) };
+      const got = await encodePagesAsync(b.oldPages, b.newPages, { signal: signal as never, threads: 2 });
+      same(got, encodePages(b.oldPages, b.newPages));
+      expect(listener).not.toBeNull();
+      listener!(); // a late abort on a finished job is inert
+      // An abort through it still cancels, and rejects only once the job let go.
+      const p = encodePagesAsync(b.oldPages, b.newPages, { signal: signal as never, threads: 2 });
+      listener!();
+      expect(await rejection(p)).toBeInstanceOf(AbortError);
+      expect(addon!.jobCounts()[0]).toBe(0);
+    });
+
+    test('a throwing addEventListener rejects before any job starts (TypeError, cause kept)', async () => {
+      native();
+      const b = randomBatch(rng(411), 600);
+      const boom = new Error('boom');
+      const signal = { aborted: false, addEventListener: () => { throw boom; }, removeEventListener: () => undefined };
+      const out = Buffer.alloc(600 * (P + 8), 0x5c);
+      const before = addon!.jobCounts()[0];
+      const e = (await rejection(encodePagesAsync(b.oldPages, b.newPages, { out, signal: signal as never }))) as TypeError;
+      expect(e.name).toBe('TypeError');
+      expect(e.cause).toBe(boom);
+      expect(addon!.jobCounts()[0]).toBe(before); // no job ran behind the rejection
+      expect(out.every((x) => x === 0x5c)).toBe(true);
+      const r = encodePages(b.oldPages, b.newPages);
+      const pages = Buffer.from(b.oldPages);
+      const d = (await rejection(decodePagesAsync(r.data, r.offsets, r.lengths, pages, { signal: signal as never }))) as Error;
+      expect(d.name).toBe('TypeError');
+      expect(pages.equals(b.oldPages)).toBe(true);
+    });
+
+    test('a throwing removeEventListener and reason getter: the abort still rejects as AbortError after the job', async () => {
+      native();
+      const b = randomBatch(rng(412), 600);
+      let listener: (() => void) | null = null;
+      const signal = {
+        aborted: false,
+        get reason(): unknown { throw new Error('no reason'); },
+        addEventListener: (_: string, f: () => void) => (listener = f),
+        removeEventListener: () => { throw new Error('nope'); },
+      };
+      const p = encodePagesAsync(b.oldPages, b.newPages, { signal: signal as never, threads: 2 });
+      listener!();
+      expect(await rejection(p)).toBeInstanceOf(AbortError);
+      expect(addon!.jobCounts()[0]).toBe(0);
     });
   });
 

@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import { addon, type JobDone, type NativeJob } from '../backend/binding';
 import { backend } from '../backend/kernels';
 import { checkInteger, checkSignal } from '../util/checks';
-import { BatchError, abortError } from '../util/errors';
+import { AbortError, BatchError, abortError } from '../util/errors';
 import {
   type DecodePagesOptions,
   type EncodePagesOptions,
@@ -70,22 +70,62 @@ export function split(count: number, pageSize: number, threads?: number): [works
 }
 
 // Runs one native job to its end; an abort cancels it and rejects once the
-// addon reports that every thread has let go of the buffers.
+// addon reports that every thread has let go of the buffers. The signal may
+// be a duck-typed one from another realm, so each call on it is guarded: a
+// throwing addEventListener rejects before any job starts, and a missing or
+// throwing removeEventListener (or reason getter) cannot stop the promise
+// from settling when the job ends.
 function run(signal: AbortSignal | undefined, start: (done: JobDone) => NativeJob): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    let onAbort: (() => void) | undefined;
+    let job: NativeJob | null = null;
+    let finished = false;
+    let abortedEarly = false;
+    const onAbort = (): void => {
+      if (finished) return;
+      if (job) addon!.cancelJob(job);
+      else abortedEarly = true;
+    };
+    const unlisten = (): void => {
+      try {
+        signal?.removeEventListener('abort', onAbort);
+      } catch {
+        // A foreign signal without a working removeEventListener keeps an
+        // inert listener: onAbort does nothing once finished.
+      }
+    };
+    if (signal) {
+      try {
+        signal.addEventListener('abort', onAbort, { once: true });
+      } catch (err) {
+        reject(new TypeError('The "signal" option\'s addEventListener threw; pass an AbortSignal', { cause: err }));
+        return;
+      }
+    }
     const done: JobDone = (state, value) => {
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      finished = true;
+      unlisten();
       if (state === 0) resolve(value);
-      else if (state === 1) reject(abortError(signal!));
+      else if (state === 1) reject(safeAbortError(signal!));
       else reject(new BatchError(String(value)));
     };
-    const job = start(done);
-    if (signal) {
-      onAbort = () => addon!.cancelJob(job);
-      signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      job = start(done);
+    } catch (err) {
+      finished = true;
+      unlisten();
+      reject(err);
+      return;
     }
+    if (abortedEarly) addon!.cancelJob(job);
   });
+}
+
+function safeAbortError(signal: AbortSignal): Error {
+  try {
+    return abortError(signal);
+  } catch (err) {
+    return new AbortError(undefined, { cause: err });
+  }
 }
 
 /**
