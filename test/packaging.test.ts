@@ -544,4 +544,25 @@ describeHere('the packed package', () => {
       expect(result.rows.length).toBeGreaterThan(0);
     }, 180_000);
   }
+  // linux-arm64: the registry's arm64 Node under qemu-user loads the arm64
+  // prebuild from an install of the same tarball and runs the NEON kernel.
+  const qemu = which('qemu-aarch64', process.env.PATH ?? '');
+  const armSysroot = '/usr/aarch64-linux-gnu';
+  const armReady = qemu !== null && fs.existsSync(armSysroot);
+  const testArm = armReady || process.env.CI === 'true' ? test : test.skip;
+  testArm(`matrix: linux-arm64 Node 24 under qemu-aarch64${armReady ? '' : ' (skipped: qemu-aarch64 or ' + armSysroot + ' missing)'}: the arm64 prebuild loads, passes the vectors, NEON is selected and equals portable`, () => {
+    if (!qemu) throw new Error('qemu-aarch64 not on PATH (apt-get install qemu-user)');
+    const armNode = registry.registryNode('arm64').bin;
+    const p = install('arm64', fullTgz, 'deny', binBare);
+    copyConsumers(p);
+    expect(fs.existsSync(path.join(pkgDir(p), 'prebuilds', 'linux-arm64', 'xbzrle.glibc.node'))).toBe(true);
+    const r = run(qemu, ['-L', armSysroot, armNode, 'vectors.cjs'], p.dir, baseEnv(binBare, { XBZRLE_FIXTURES: FIXTURES }));
+    const v = JSON.parse(ok(r, 'qemu-aarch64 node vectors.cjs').trim());
+    expect(v).toMatchObject({ source: 'prebuild', arch: 'arm64', selected: 'neon' });
+    expect(v.node).toMatch(/^v24\./);
+    expect(v.path).toMatch(/[/\\]node_modules[/\\]xbzrle[/\\]prebuilds[/\\]linux-arm64[/\\]xbzrle\.glibc\.node$/);
+    expect(v.kernels).toEqual(['neon', 'portable', 'js']);
+    for (const k of v.kernels) expect([k, v.failures[k], v.equalsPortable[k]]).toEqual([k, 0, true]);
+    expect(r.stderr).toBe('');
+  }, 180_000);
 });

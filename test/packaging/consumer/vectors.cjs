@@ -28,6 +28,7 @@ for (let k = 0; k < count; k++) {
 }
 if (o !== buf.length) throw new Error('pairs.bin: trailing bytes');
 
+const selected = x.kernel(); // the kernel the addon picked for this CPU
 const kernels = x.kernels();
 const failures = {}; // kernel -> pairs whose encoding or decoding is not QEMU's
 const outputs = {}; // kernel -> encodings, to compare against portable
@@ -49,5 +50,5 @@ if (outputs.portable) {
   for (const k of kernels) equalsPortable[k] = outputs[k].every((e, i) => same(e, outputs.portable[i]));
 }
 console.log(
-  JSON.stringify({ source: x.nativeStatus().source, arch: process.arch, node: process.version, pairs: pairs.length, kernels, failures, equalsPortable }),
+  JSON.stringify({ source: x.nativeStatus().source, path: x.nativeStatus().path, arch: process.arch, node: process.version, pairs: pairs.length, selected, kernels, failures, equalsPortable }),
 );
