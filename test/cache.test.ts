@@ -190,7 +190,7 @@ eachBackend((backend) => {
             const q = replay(t, 'qemu', pages).hitRate;
             const a = replay(t, 'associative', pages).hitRate;
             // Where most pages of a pass are seen once (hot and mixed traces, small
-            // caches) the two trade places by a fraction of a point: docs/MIGRATION-section.md.
+            // caches) the two trade places by a fraction of a point: docs/MIGRATION.md "Which policy is the default".
             expect(a).toBeGreaterThanOrEqual(t.name === 'hot' || t.name === 'mixed' ? q - 0.5 : q);
             if (t.name === 'strided' && pages >= 256) expect(a - q).toBeGreaterThanOrEqual(10);
           }

@@ -26,6 +26,12 @@ const required = process.env.CI === 'true';
 const run = missing.length === 0 || required ? describe : describe.skip;
 if (missing.length && !required) console.warn(`govern-qemu: skipped, missing ${missing.join(', ')}`);
 
+function memOf(pid: number): { hwm: number; rss: number } {
+  const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)![1]) * 1024;
+  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+}
+
 async function connect(p: string): Promise<QmpClient> {
   for (let i = 0; ; i++) {
     try {
@@ -65,6 +71,11 @@ run('Governor drives real QEMU migrations under one budget', () => {
     // The caller's part (as libvirt would): bandwidth and downtime.
     for (const q of sq) await q.execute('migrate-set-parameters', { 'max-bandwidth': 8 * MiB, 'downtime-limit': 300 });
 
+    // Peak RSS from here on (5 > clear_refs resets VmHWM): the cache's real cost must stay under the charged one.
+    const rss0 = srcs.map((s: { pid: number }) => {
+      fs.writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
+      return memOf(s.pid).rss;
+    });
     const gov = new Governor({ budget: BUDGET, interval: 0.25, profileSeconds: 2, profileInterval: 0.5 });
     const decisions: Decision[] = [];
     gov.on('decision', (d) => decisions.push(d));
@@ -118,8 +129,9 @@ run('Governor drives real QEMU migrations under one budget', () => {
       await watcher;
       gov.close();
     }
+    const hwmGrowth = [0, 1].map((i) => memOf(srcs[i].pid).hwm - rss0[i]);
     const [ra, rb, rc] = reports;
-    if (process.env.XBZRLE_GOVERN_LOG) console.log([...decisions.map((d) => d.message), JSON.stringify(reports.map((r) => ({ n: r.name, s: r.status, e: r.error, sent: r.final?.ram?.transferred, x: r.final?.["xbzrle-cache"] })))].join("\n"));
+    if (process.env.XBZRLE_GOVERN_LOG) console.log([`rss growth ${hwmGrowth}`, ...decisions.map((d) => d.message), JSON.stringify(reports.map((r) => ({ n: r.name, s: r.status, e: r.error, sent: r.final?.ram?.transferred, x: r.final?.["xbzrle-cache"] })))].join("\n"));
     expect(ra.status).toBe('completed');
     expect(rb.status).toBe('completed');
     expect(rc.status).toBe('failed');
@@ -134,6 +146,14 @@ run('Governor drives real QEMU migrations under one budget', () => {
     expect(gov.usage.peakCost).toBeLessThanOrEqual(BUDGET);
     expect(decisions.length).toBeGreaterThanOrEqual(3);
     expect(ra.final?.['xbzrle-cache'] ?? null).not.toBeNull();
+    // XBZRLE did its work: pages went as deltas against the governed caches.
+    expect((ra.final?.['xbzrle-cache']?.pages ?? 0) + (rb.final?.['xbzrle-cache']?.pages ?? 0)).toBeGreaterThan(0);
+    // QEMU fills its cache only with pages it resends, so the charged cost is an upper bound:
+    // each source's RSS grew by less than it, plus a few MiB of other migration state.
+    for (const i of [0, 1]) {
+      const size = Math.max(0, ...decisions.filter((d) => d.vm === names[i]).map((d) => d.to));
+      expect(hwmGrowth[i]).toBeLessThanOrEqual(cacheCost(size) + 4 * MiB);
+    }
     // The destinations hold the sources' final RAM, page by page.
     for (const i of [0, 1]) {
       const a = path.join(work, `src-${i}.ram`);

@@ -7,6 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Governor, cacheCost, largestCacheWithin, type Decision } from '../lib';
 import { fakeServer, reply } from './helpers/qmp-fake';
+import { buildDirtier, killAll, startDirtier } from './helpers/processes';
 
 const MiB = 2 ** 20;
 
@@ -23,7 +24,7 @@ interface FakeVm {
  * `dirtyMiB` MiB/s; after `migrate`, query-migrate is 'active' for `polls`
  * polls, then 'completed'.
  */
-async function fakeVm({ dirtyMiB = 8, polls = 3 } = {}): Promise<FakeVm> {
+async function fakeVm({ dirtyMiB = 8, polls = 3, measureAfterMs = 0 } = {}): Promise<FakeVm> {
   const params: number[] = [];
   const caps: boolean[] = [];
   let status = 'none';
@@ -37,7 +38,7 @@ async function fakeVm({ dirtyMiB = 8, polls = 3 } = {}): Promise<FakeVm> {
         if (status === 'active' && --left <= 0) status = 'completed';
         return ok(status === 'none' ? {} : { status, ram: { transferred: 1000, remaining: left * 100, total: 4096, 'dirty-pages-rate': 10, 'dirty-sync-count': polls - left, mbps: 1 }, 'xbzrle-cache': { 'cache-size': params.at(-1) ?? 0, pages: 5, 'cache-miss': 1, 'cache-miss-rate': 0.2, 'encoding-rate': 3, overflow: 0, bytes: 100 } });
       case 'calc-dirty-rate':
-        measured = true;
+        setTimeout(() => (measured = true), measureAfterMs);
         return ok();
       case 'query-dirty-rate':
         return ok(measured ? { status: 'measured', 'dirty-rate': dirtyMiB } : { status: 'unstarted' });
@@ -147,6 +148,38 @@ describe('Governor against fake QEMUs', () => {
     } finally {
       gov.close();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('when one migration ends, its budget grows the cache of another whose curve says it pays', async () => {
+    // vm-a: a real process (the dirtier, 32 MiB rewritten each second) profiled
+    // by PID; vm-b: a fake dirty rate that takes 3 s to measure, so vm-a decides
+    // first, within half the budget, while vm-b's share is held.
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-govern-grow-'));
+    const d = await startDirtier(buildDirtier(tmp), 8192, 8192);
+    const a = await fakeVm({ polls: 1e9 });
+    const b = await fakeVm({ dirtyMiB: 8, polls: 3, measureAfterMs: 3000 });
+    const gov = new Governor({ budget: 50 * MiB, interval: 0.05, profileSeconds: 2, profileInterval: 0.5 });
+    const decisions: Decision[] = [];
+    gov.on('decision', (x) => decisions.push(x));
+    try {
+      const pa = gov.migrate({ qmp: a.path, uri: 'unix:/a', name: 'a', pid: d.pid });
+      const rb = await gov.migrate({ qmp: b.path, uri: 'unix:/b', name: 'b' });
+      expect(rb.status).toBe('completed');
+      await new Promise((r) => setTimeout(r, 300));
+      expect(a.params[0]).toBe(16 * MiB); // 32 MiB did not fit beside b's held share
+      expect(a.params[1]).toBe(32 * MiB);
+      const grow = decisions.find((x) => x.vm === 'a' && x.to === 32 * MiB)!;
+      expect(grow.message).toMatch(/a: 16 MiB → 32 MiB, predicted hit rate \d+% → \d+%, budget \d+ of 50 MiB \(b ended and returned its budget/);
+      expect(grow.hitRateTo!).toBeGreaterThan(grow.hitRateFrom!);
+      expect(gov.usage.peakCost).toBeLessThanOrEqual(50 * MiB);
+      gov.close();
+      expect((await pa).status).toBe('closed');
+    } finally {
+      gov.close();
+      killAll();
+      await Promise.all([a.close(), b.close()]);
+      fs.rmSync(tmp, { recursive: true, force: true });
     }
   });
 

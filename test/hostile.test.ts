@@ -37,7 +37,7 @@ function outcome(f: () => unknown): string {
   }
 }
 
-// A deliberately plain decoder written from FORMAT.md 1: the verdict, and the
+// A deliberately plain decoder written from docs/FORMAT.md §1: the verdict, and the
 // page it gives when it accepts.
 function referenceDecode(d: Uint8Array, page: Uint8Array): number {
   const S = d.length;

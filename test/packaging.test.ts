@@ -228,6 +228,9 @@ describeHere('the packed package', () => {
     const allowed = [
       /^package\.json$/,
       /^README\.md$/,
+      /^SECURITY\.md$/,
+      /^CHANGELOG\.md$/,
+      /^docs\/[A-Z-]+\.md$/,
       /^LICENSE$/,
       /^bin\/xbzrle\.js$/,
       /^binding\.gyp$/,
@@ -237,6 +240,8 @@ describeHere('the packed package', () => {
       /^prebuilds\/[a-z0-9]+-[a-z0-9]+\/xbzrle(\.[a-z0-9]+)*\.node$/,
     ];
     expect(files.filter((f) => !allowed.some((re) => re.test(f)))).toEqual([]);
+    // The pages README.md and `profile --help` link to ship with it.
+    expect(files).toEqual(expect.arrayContaining(['docs/API.md', 'docs/FORMAT.md', 'docs/TRACE-FORMAT.md', 'SECURITY.md']));
     for (const f of ['dist/index.js', 'dist/index.mjs', 'dist/index.d.ts', 'dist/index.d.mts', 'binding.gyp', 'native/addon/init.cc']) {
       expect(files).toContain(f);
     }

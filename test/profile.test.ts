@@ -18,6 +18,7 @@ import { Profiler, type PassRecord } from '../lib/profile/profiler';
 import { TraceReader } from '../lib/profile/trace';
 import { referenceSim } from './helpers/cache-reference';
 import { buildDirtier, cli, freePort, killAll, lastStarted, root, start, startDirtier, waitForPort, which, type Dirtier } from './helpers/processes';
+import { skippedTitle } from './helpers/skip';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-profile-'));
 let dirtierExe = '';
@@ -249,7 +250,8 @@ describe('a real server: redis-server under redis-benchmark', () => {
     });
   }
   const d = redis && bench ? describe : describe.skip;
-  d('profiled for 3 s', () => {
+  const title = 'profiled for 3 s';
+  d(redis && bench ? title : skippedTitle(title, 'needs redis-server and redis-benchmark (apt-get install redis-server redis-tools)'), () => {
     let report: ProfileReport;
     let run: { code: number | null; out: string; err: string };
     beforeAll(async () => {

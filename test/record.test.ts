@@ -1,4 +1,4 @@
-// RAM record framing (FORMAT.md 2): the header, the bodies, the writer and
+// RAM record framing (docs/FORMAT.md §2): the header, the bodies, the writer and
 // the incremental reader, its chunking and its errors on garbage.
 import {
   ENCODING_XBZRLE,

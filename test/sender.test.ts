@@ -1,6 +1,6 @@
-// Sender: QEMU's per-page behaviour (FORMAT.md 3) case by case, its
+// Sender: QEMU's per-page behaviour (docs/FORMAT.md §3) case by case, its
 // statistics, the batch form against the per-page form, and against a plain
-// model written from FORMAT.md, on the addon and the twin.
+// model written from docs/FORMAT.md, on the addon and the twin.
 import { PageCache, RecordFlag, RecordWriter, SEND_KINDS, Sender, sendPagesCapacity } from '../lib';
 import { rng } from '../lib/bench/traces';
 import { eachBackend } from './helpers/backends';
@@ -206,7 +206,7 @@ eachBackend((backend) => {
     });
   });
 
-  test('matches the plain model of FORMAT.md on a random workload, page by page', () => {
+  test('matches the plain model of docs/FORMAT.md on a random workload, page by page', () => {
     const rand = rng(7);
     const slots = 32;
     const { cache, s } = setup(slots, 3000);

@@ -1,5 +1,5 @@
 // cache-sim.ts: exact simulations of the sender's page cache over a trace of
-// dirty passes (FORMAT.md section 3), one cache size and policy at a time.
+// dirty passes (docs/FORMAT.md §3), one cache size and policy at a time.
 //
 // Both policies index by set = page & (sets - 1), so the sets of a cache are
 // independent of each other. Spatial sampling (SHARDS) therefore samples

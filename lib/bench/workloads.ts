@@ -1,5 +1,5 @@
-// bench/workloads.ts: the page pairs the benchmark encodes (DESIGN.md
-// "Measuring"), laid out as two contiguous buffers of N pages each.
+// bench/workloads.ts: the page pairs the benchmark encodes (docs/BENCHMARKS.md,
+// "Workloads"), laid out as two contiguous buffers of N pages each.
 import * as fs from 'node:fs';
 
 export interface Workload {

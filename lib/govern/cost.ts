@@ -2,7 +2,7 @@
 // a budget of host memory is a budget of host memory and not of
 // `xbzrle-cache-size`.
 //
-// From FORMAT.md section 3: the cache has N = size / P slots, N a power of
+// From docs/FORMAT.md §3: the cache has N = size / P slots, N a power of
 // two; each slot holds an address, a page and an age; page memory is
 // allocated on first insert, one page at a time. So, in QEMU:
 //

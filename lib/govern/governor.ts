@@ -227,7 +227,7 @@ export class Governor extends EventEmitter {
   private async run(vm: Vm): Promise<VmReport> {
     const owned = typeof vm.opts.qmp === 'string';
     try {
-      vm.client = owned ? await QmpClient.connect(vm.opts.qmp as string, { commandTimeout: this.qmpTimeout }) : (vm.opts.qmp as QmpClient);
+      vm.client = owned ? await QmpClient.connect(vm.opts.qmp as string, { timeout: this.qmpTimeout, commandTimeout: this.qmpTimeout }) : (vm.opts.qmp as QmpClient);
       const q = vm.client;
       const before = await q.execute('query-migrate');
       if (vm.opts.start !== false && (before.status === 'active' || before.status === 'setup')) throw new Error(`a migration is already ${before.status} on this QEMU`);
@@ -339,8 +339,9 @@ export class Governor extends EventEmitter {
     vm.decided = true;
     if (size > 0) {
       this.charge(vm, size, cacheCost(size, PAGE));
-      await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'xbzrle', state: true }] });
+      // Size first: the capability on with QEMU's default 64 MiB standing would be a cache outside the budget.
       await q.execute('migrate-set-parameters', { 'xbzrle-cache-size': size });
+      await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'xbzrle', state: true }] });
     } else {
       await q.execute('migrate-set-capabilities', { capabilities: [{ capability: 'xbzrle', state: false }] });
     }

@@ -1,5 +1,5 @@
 // cache.ts: PageCache, the sender's cache of the pages it last sent
-// (FORMAT.md 3), in native memory when the addon serves, else in the
+// (docs/FORMAT.md §3), in native memory when the addon serves, else in the
 // TypeScript twin: one CacheBackend (lib/backend/cache-backend.ts) either
 // way. Page memory comes from one arena per cache, allocated on first insert
 // and never more than the cache's size; a MemoryBudget can cap several

@@ -1,4 +1,4 @@
-// receiver.ts: the destination side (FORMAT.md 3). It needs no cache: each
+// receiver.ts: the destination side (docs/FORMAT.md §3). It needs no cache: each
 // XBZRLE record is decoded onto the destination's own copy of the page.
 import { decodeInto } from '../codec/page';
 import { MAX_PAGE_SIZE, checkBytes, checkOptions, checkPage, checkWhole, describe } from '../util/checks';

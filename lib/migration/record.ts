@@ -1,4 +1,4 @@
-// record.ts: RAM records as QEMU's migration stream frames them (FORMAT.md 2):
+// record.ts: RAM records as QEMU's migration stream frames them (docs/FORMAT.md §2):
 // the page header (be64 offset | flags, then u8 length + block name unless
 // CONTINUE), the bodies (ZERO: one fill byte; PAGE: the page; XBZRLE: u8 0x01,
 // be16 length, delta; EOS: nothing), a writer and an incremental reader.

@@ -1,4 +1,4 @@
-// sender.ts: the Sender with QEMU's XBZRLE semantics (FORMAT.md 3): what it
+// sender.ts: the Sender with QEMU's XBZRLE semantics (docs/FORMAT.md §3): what it
 // does with each dirty page, and its statistics. It runs in the backend of
 // its cache (a SenderBackend: native code, sendPages a whole batch in one
 // call, or the TypeScript twin). Every argument and option is read and

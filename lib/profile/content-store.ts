@@ -30,7 +30,7 @@ export function outcomeClass(o: number): OutcomeClass {
   return o === 0 ? 'unchanged' : 'encodable';
 }
 
-/** Bytes XBZRLE sends for a page with this outcome on a cache hit (FORMAT.md 3), NaN when unknown. */
+/** Bytes XBZRLE sends for a page with this outcome on a cache hit (docs/FORMAT.md §3), NaN when unknown. */
 export function hitCost(o: number, pageSize: number): number {
   if (o === OUTCOME_UNKNOWN || o === OUTCOME_FIRST) return NaN;
   if (o === OUTCOME_OVERFLOW) return pageSize;

@@ -46,7 +46,7 @@ export interface MigrationRamStats {
   'postcopy-bytes'?: number;
 }
 
-/** FORMAT.md section 3, "Statistics". */
+/** docs/FORMAT.md §3, "Statistics". */
 export interface XbzrleCacheStats {
   'cache-size': number;
   bytes: number;

@@ -279,7 +279,7 @@ export class TwinPageCache implements CacheBackend {
     return best;
   }
 
-  /** QEMU's insert (FORMAT.md 3); src null stores zeros. Returns an INSERT_* code. */
+  /** QEMU's insert (docs/FORMAT.md §3); src null stores zeros. Returns an INSERT_* code. */
   insert(addr: Address, src: Uint8Array | null, gen: number): number {
     if (this.closed) return INSERT_CLOSED;
     const t = this.t;

@@ -1,5 +1,5 @@
 // lib/twin/codec.ts: the pure-TypeScript twin of the native core. Same
-// contract, same bytes (FORMAT.md 1); it serves where no addon loads.
+// contract, same bytes (docs/FORMAT.md §1); it serves where no addon loads.
 import * as abi from '../backend/abi';
 import { packRejection } from '../util/errors';
 

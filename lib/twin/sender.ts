@@ -1,6 +1,6 @@
 // lib/twin/sender.ts: the pure-TypeScript twin of native/core/sender.cc: QEMU's
-// per-page sender steps (FORMAT.md 3) and the batch loop that frames RAM
-// records (FORMAT.md 2), with the same outputs and counters.
+// per-page sender steps (docs/FORMAT.md §3) and the batch loop that frames RAM
+// records (docs/FORMAT.md §2), with the same outputs and counters.
 import type { SenderBackend } from '../backend/cache-backend';
 import * as abi from '../backend/abi';
 import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY, KIND_RAW, KIND_SKIP, KIND_XBZRLE, KIND_ZERO } from '../backend/abi';

@@ -1,4 +1,4 @@
-// cache.cc: the memory budget, the page cache and the sender (FORMAT.md 3)
+// cache.cc: the memory budget, the page cache and the sender (docs/FORMAT.md §3)
 // as tagged handles. The core (page_cache.cc, sender.cc) knows nothing of
 // Node. Every byte a handle owns is reported to V8 (glue.h account), so a
 // program that drops caches without close() still gets them collected.

@@ -1,4 +1,4 @@
-// decode.cc: QEMU's decoder verdicts (FORMAT.md 1), with our extra promise:
+// decode.cc: QEMU's decoder verdicts (docs/FORMAT.md §1), with our extra promise:
 // the whole delta is validated before the page is touched.
 //
 // Validation is bound by one serial chain: where a pair starts depends on
@@ -23,7 +23,7 @@ long reject(DecodeError* err, Reject why, size_t at) {
   return -1;
 }
 
-// One pair at d[*i] checked exactly as FORMAT.md reads it; -1 with the
+// One pair at d[*i] checked exactly as docs/FORMAT.md §1 reads it; -1 with the
 // reason when it is bad, else 0 with *i and *pos moved past it and *n_out
 // the length of its changed run.
 long check_pair(const uint8_t* d, size_t s, size_t size, size_t* i_io, size_t* pos_io,

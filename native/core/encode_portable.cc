@@ -1,5 +1,5 @@
 // encode_portable.cc: the reference kernel, eight bytes at a time. Every
-// other kernel must emit exactly these bytes (FORMAT.md 1, canonical form).
+// other kernel must emit exactly these bytes (docs/FORMAT.md §1, canonical form).
 #include "xbzrle.h"
 #include "uleb128.h"
 #include "word.h"

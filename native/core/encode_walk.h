@@ -1,6 +1,6 @@
 // encode_walk.h: the run walker every SIMD kernel shares. A kernel supplies
 // a 64-bit "differs" mask per 64-byte block; the walker turns mask bits into
-// run boundaries and writes the canonical delta (FORMAT.md 1).
+// run boundaries and writes the canonical delta (docs/FORMAT.md §1).
 //
 // Include it from a kernel's .cc only, after defining XBZRLE_WALK_TARGET to
 // that kernel's target attribute: every function here then compiles for the

@@ -1,6 +1,6 @@
 // page_cache.cc: QEMU's direct-mapped cache with its two-generation lifetime
 // rule, a set-associative variant under the same rule, and the arena that
-// gives each cache its page memory on first insert (FORMAT.md 3). Written
+// gives each cache its page memory on first insert (docs/FORMAT.md §3). Written
 // from the description, not from QEMU's code.
 #include "page_cache.h"
 

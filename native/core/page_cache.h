@@ -1,4 +1,4 @@
-// page_cache.h: the sender's page cache (FORMAT.md 3) and the byte budget
+// page_cache.h: the sender's page cache (docs/FORMAT.md §3) and the byte budget
 // several caches draw their page memory from. No Node header here: the core
 // builds alone (standalone tests, sanitizers, fuzzers).
 //

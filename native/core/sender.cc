@@ -1,6 +1,6 @@
-// sender.cc: QEMU's per-page sender behaviour with XBZRLE (FORMAT.md 3),
+// sender.cc: QEMU's per-page sender behaviour with XBZRLE (docs/FORMAT.md §3),
 // one page or a whole batch per call, and the RAM record framing of the
-// batch output (FORMAT.md 2). Written from the description, not QEMU's code.
+// batch output (docs/FORMAT.md §2). Written from the description, not QEMU's code.
 //
 // QEMU copies a page to a snapshot before encoding it so that the cache
 // equals what was sent even while the guest writes. Here every byte that is

@@ -1,5 +1,5 @@
-// sender.h: what a migration sender does with each dirty page (FORMAT.md 3)
-// and the batch loop that writes ready-to-send RAM records (FORMAT.md 2).
+// sender.h: what a migration sender does with each dirty page (docs/FORMAT.md §3)
+// and the batch loop that writes ready-to-send RAM records (docs/FORMAT.md §2).
 // No Node header: the core builds alone.
 #ifndef XBZRLE_SENDER_H
 #define XBZRLE_SENDER_H
@@ -89,7 +89,7 @@ class Sender {
   static Sender* create(PageCache* cache, size_t limit);
   ~Sender();
 
-  // QEMU's steps for one dirty page (FORMAT.md 3). The body goes to `body`,
+  // QEMU's steps for one dirty page (docs/FORMAT.md §3). The body goes to `body`,
   // which has room for P + 3 bytes: xbzrle: 0x01, be16 length, delta; raw:
   // the P bytes sent (read once: the snapshot); zero: one 0x00 byte; skip:
   // nothing. *len receives its length.

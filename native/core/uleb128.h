@@ -1,4 +1,4 @@
-// uleb128.h: run lengths as QEMU writes and reads them (FORMAT.md 1):
+// uleb128.h: run lengths as QEMU writes and reads them (docs/FORMAT.md §1):
 // one byte below 128, two bytes up to 16383; the reader takes at most two.
 #ifndef XBZRLE_ULEB128_H
 #define XBZRLE_ULEB128_H

@@ -1,4 +1,4 @@
-// xbzrle.h: the C++ contract of the codec core (FORMAT.md section 1).
+// xbzrle.h: the C++ contract of the codec core (docs/FORMAT.md §1).
 // No Node header here or in any core file: the same sources build the addon,
 // the standalone tests and the fuzz targets.
 #ifndef XBZRLE_H

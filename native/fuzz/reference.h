@@ -1,5 +1,5 @@
 // reference.h: a deliberately plain decoder and encoder written from
-// /work/shared/FORMAT.md section 1, byte by byte, sharing no code with the
+// docs/FORMAT.md §1, byte by byte, sharing no code with the
 // core. The fuzz targets hold every kernel and the decoder to these.
 #ifndef XBZRLE_FUZZ_REFERENCE_H
 #define XBZRLE_FUZZ_REFERENCE_H
@@ -44,7 +44,7 @@ inline bool read_length(const uint8_t* D, size_t i, size_t* value, size_t* bytes
   return true;
 }
 
-// The verdict loop of FORMAT.md, writing the page as it goes (as QEMU
+// The verdict loop of docs/FORMAT.md §1, writing the page as it goes (as QEMU
 // does: a rejected delta may leave some bytes written here).
 inline Decoded decode(const uint8_t* D, size_t S, uint8_t* page, size_t P) {
   size_t i = 0;  // read position in D

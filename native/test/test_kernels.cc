@@ -1,5 +1,5 @@
 // test_kernels.cc: every kernel this CPU runs, checked without Node against
-// a plain byte-at-a-time reference written from FORMAT.md, on random page
+// a plain byte-at-a-time reference written from docs/FORMAT.md, on random page
 // pairs of many shapes and sizes, at every limit near the canonical length,
 // with unaligned pointers and guard bytes after the limit. Then decoder
 // round trips, QEMU's vectors (test/fixtures) and mutated deltas checked
@@ -50,7 +50,7 @@ struct Rng {  // splitmix64: small, deterministic, replayable by seed
   bool chance(double p) { return (next() >> 11) * (1.0 / 9007199254740992.0) < p; }
 };
 
-// ---- reference encoder and decoder, the plain reading of FORMAT.md ----
+// ---- reference encoder and decoder, the plain reading of docs/FORMAT.md ----
 
 void put_uleb(Bytes& out, size_t v) {
   if (v < 128) {
@@ -83,7 +83,7 @@ struct RefVerdict {
   size_t offset;
 };
 
-// Reference decoder: FORMAT.md's pseudo-code step by step, on a scratch copy.
+// Reference decoder: the docs/FORMAT.md §1 verdict steps step by step, on a scratch copy.
 RefVerdict reference_decode(const uint8_t* d, size_t s, Bytes& page) {
   Bytes work = page;
   const size_t p = page.size();
@@ -316,7 +316,7 @@ void check_decode(const uint8_t* delta, size_t dlen, const Bytes& page_before, c
          dlen);
 }
 
-// Random edits of a valid delta: most become invalid in every way FORMAT.md lists.
+// Random edits of a valid delta: most become invalid in every way docs/FORMAT.md §1 lists.
 void mutate(Rng& r, Bytes& d) {
   size_t edits = 1 + r.below(3);
   for (size_t e = 0; e < edits; e++) {

@@ -134,7 +134,9 @@ class Lab {
   async close() {
     const waits = [...this.children].map((c) => c.exited);
     this.killAll();
-    await Promise.race([Promise.all(waits), new Promise((r) => setTimeout(r, 5000))]);
+    let timer;
+    await Promise.race([Promise.all(waits), new Promise((r) => (timer = setTimeout(r, 5000)))]);
+    clearTimeout(timer);
     process.off('exit', this.onExit);
   }
 }

@@ -1,4 +1,4 @@
-// A plain model of QEMU's XBZRLE sender and cache, written from FORMAT.md 3
+// A plain model of QEMU's XBZRLE sender and cache, written from docs/FORMAT.md §3
 // with maps and arrays: what the library's Sender must reproduce exactly.
 import { referenceEncode } from './reference';
 

@@ -1,4 +1,4 @@
-// A deliberately naive encoder written from FORMAT.md 1, byte by byte and with
+// A deliberately naive encoder written from docs/FORMAT.md §1, byte by byte and with
 // no limit: the canonical delta every kernel must reproduce.
 export function referenceEncode(oldPage: Uint8Array, newPage: Uint8Array): Buffer {
   const out: number[] = [];

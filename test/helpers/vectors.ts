@@ -1,4 +1,4 @@
-// Readers for the QEMU-made vectors in test/fixtures (format: fixtures/README.md).
+// Readers for the QEMU-made vectors in test/fixtures (format: test/fixtures/README.md).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 

@@ -114,6 +114,22 @@ import {
   type Recommendation,
   type LimitedBy,
   type TraceStats,
+  SAVING_TOLERANCE,
+  type TradeoffRow,
+  Governor,
+  cacheCost,
+  largestCacheWithin,
+  type GovernorOptions,
+  type MigrateOptions,
+  type Decision,
+  type Progress,
+  type VmReport,
+  type VmStatus,
+  QmpClient,
+  QmpError,
+  type QmpConnectOptions,
+  type QmpExecuteOptions,
+  type QmpReason,
 } from 'xbzrle';
 
 function check(cond: boolean, what: string): void {
@@ -296,6 +312,26 @@ const recommendOptions: RecommendOptions = { target: 0.5, budget, concurrent: 1 
 const advice: Recommendation = advisor.recommend(recommendOptions);
 const limitedBy: LimitedBy = advice.limitedBy;
 check(limitedBy === 'target' && advice.size === 16 * pageSize && advice.pays && (advice.saving ?? 0) >= PAYS_AT, 'advisor recommend');
+const tradeoff: TradeoffRow[] = advice.tradeoff;
+check(Array.isArray(tradeoff) && SAVING_TOLERANCE > 0 && SAVING_TOLERANCE < 0.1, 'advisor trade-off');
+
+// The governor: the cost model, and a governor that is made and closed
+// without a QEMU (tests against real QEMU are in the repository).
+check(cacheCost(64 * 2 ** 20) > 64 * 2 ** 20 && largestCacheWithin(cacheCost(2 ** 20)) === 2 ** 20, 'governor cost model');
+const govOptions: GovernorOptions = { budget: '64M', target: 0.9, interval: 1 };
+const gov = new Governor(govOptions);
+const seen: Array<Decision | Progress | VmReport> = [];
+gov.on('decision', (d: Decision) => seen.push(d));
+gov.on('progress', (p: Progress) => seen.push(p));
+gov.on('done', (r: VmReport) => seen.push(r));
+const vmStatus: VmStatus = 'completed';
+const migrateOptions: MigrateOptions = { qmp: '/nonexistent/qmp.sock', uri: 'unix:/nonexistent', name: 'vm', start: false };
+check(gov.budget === 64 * 2 ** 20 && vmStatus === 'completed' && migrateOptions.start === false && seen.length === 0, 'governor options');
+gov.close();
+const qmpOptions: QmpConnectOptions = { timeout: 100 };
+const qmpExec: QmpExecuteOptions = { timeout: 100 };
+const qmpReason: QmpReason = 'closed';
+check(typeof QmpClient.connect === 'function' && new QmpError(qmpReason, 'x').code === 'ERR_XBZRLE_QMP' && qmpOptions.timeout === qmpExec.timeout, 'QMP exports');
 
 // A QEMU-made pair (XBZRLE_PAIR: old.bin, new.bin, enc.bin).
 const dir = process.env.XBZRLE_PAIR ?? '.';
