@@ -246,6 +246,9 @@ describeHere('the packed package', () => {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`))).toHaveLength(1);
+    // The release tarball carries both prebuilds, stripped, no maps shipped.
+    expect(files).toEqual(expect.arrayContaining(['prebuilds/linux-x64/xbzrle.glibc.node', 'prebuilds/linux-arm64/xbzrle.glibc.node']));
+    expect(files.filter((f) => /\.map$|(^|\/)test\//.test(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(work, 'stage', 'package', 'package.json'), 'utf8'));
     // node-gyp-build finds the binary; node-addon-api's headers serve a build
     // from source; the bench's timing, table and progress packages are ordinary
