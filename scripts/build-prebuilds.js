@@ -104,7 +104,8 @@ function main() {
   const present = TARGETS.every((t) => fs.existsSync(path.join(root, t.file)));
   if (!ifStale || !fresh || !present) build();
   else console.error('xbzrle release build: prebuilds are up to date with the sources');
-  const problems = checkAll(root);
+  // stderr: prepack's output must not mix into `npm pack --json`'s stdout.
+  const problems = checkAll(root, { log: console.error });
   if (problems.length) fail(`the prebuilds failed their checks:\n  ${problems.join('\n  ')}`);
 }
 

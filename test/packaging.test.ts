@@ -4,8 +4,9 @@
 //
 // The repository is only read: the tarball is packed with --ignore-scripts
 // (dist/ must be built: `npm test` runs build:ts first), then unpacked into a
-// staging directory where `npm run prebuildify` builds this machine's prebuild,
-// so no other test sees build/ or dist/ change under it. Everything lives in
+// staging directory where scripts/build-prebuilds.js builds (or reuses, when
+// the repository's prebuilds/ matches the sources) the linux-x64 and
+// linux-arm64 prebuilds and checks them, so no other test sees build/ or dist/ change under it. Everything lives in
 // one temporary directory, removed at the end.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -15,6 +16,17 @@ import * as ts from 'typescript';
 import { readPairs } from './helpers/vectors';
 
 const ROOT = path.join(__dirname, '..');
+const FIXTURES = path.join(__dirname, 'fixtures');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const registry = require(path.join(ROOT, 'scripts', 'registry-node.js')) as {
+  registryNode(key: string): { bin: string; dir: string };
+  registryNpm(key: string): string;
+};
+// The oldest TypeScript the package's declarations are checked against
+// with skipLibCheck false: 5.2 is the first to accept tuples that name some
+// members and not others (dist/backend/addon.d.ts has them).
+const MIN_TYPESCRIPT = '5.2.2';
+const TYPES_NODE = '20.19.25';
 const CONSUMER = path.join(__dirname, 'packaging', 'consumer');
 const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
 const COMPILERS = ['g++', 'gcc', 'cc', 'c++', 'clang', 'clang++', 'make', 'python3', 'python'];
@@ -184,9 +196,17 @@ describeHere('the packed package', () => {
     const src = packJson(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'source')], stage, env), 'npm pack (source)'));
     sourceTgz = path.join(work, 'source', src.filename);
 
-    // The release tarball: `npm run prebuildify`, then pack.
-    // (--cache keeps prebuildify's node-gyp devdir inside the temp directory.)
-    ok(run('npm', ['run', 'prebuildify', '--', '--cache', path.join(work, 'prebuildify-cache')], stage, env), 'npm run prebuildify');
+    // The release tarball: the release build (both prebuilds, checked), then
+    // pack. The repository's prebuilds/ is reused when its source stamp
+    // matches the staged sources, as prepack's --if-stale does.
+    fs.mkdirSync(path.join(stage, 'scripts'));
+    for (const f of ['build-prebuilds.js', 'check-prebuilds.js', 'registry-node.js', 'probe-addon.js']) {
+      fs.copyFileSync(path.join(ROOT, 'scripts', f), path.join(stage, 'scripts', f));
+    }
+    if (fs.existsSync(path.join(ROOT, 'prebuilds', '.source-hash'))) {
+      fs.cpSync(path.join(ROOT, 'prebuilds'), path.join(stage, 'prebuilds'), { recursive: true });
+    }
+    ok(run('node', [path.join(stage, 'scripts', 'build-prebuilds.js'), '--if-stale'], stage, env), 'release build');
     fs.rmSync(path.join(stage, 'build'), { recursive: true, force: true });
     packed = packJson(ok(run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', path.join(work, 'full')], stage, env), 'npm pack (full)'));
     fullTgz = path.join(work, 'full', packed.filename);
@@ -227,6 +247,9 @@ describeHere('the packed package', () => {
       expect(files).toContain(f);
     }
     expect(files.filter((f) => f.startsWith(`prebuilds/${process.platform}-${process.arch}/`))).toHaveLength(1);
+    // The release tarball carries both prebuilds, stripped, no maps shipped.
+    expect(files).toEqual(expect.arrayContaining(['prebuilds/linux-x64/xbzrle.glibc.node', 'prebuilds/linux-arm64/xbzrle.glibc.node']));
+    expect(files.filter((f) => /\.map$|(^|\/)test\//.test(f))).toEqual([]);
     const manifest = JSON.parse(fs.readFileSync(path.join(work, 'stage', 'package', 'package.json'), 'utf8'));
     // node-gyp-build finds the binary; node-addon-api's headers serve a build
     // from source; the bench's timing, table and progress packages are ordinary
@@ -321,8 +344,7 @@ describeHere('the packed package', () => {
     }, 180_000);
 
     test('a prebuild that does not load: the twin serves and the reason names it', () => {
-      const [tuple] = fs.readdirSync(path.join(pkgDir(p), 'prebuilds'));
-      const dir = path.join(pkgDir(p), 'prebuilds', tuple);
+      const dir = path.join(pkgDir(p), 'prebuilds', `${process.platform}-${process.arch}`);
       const [file] = fs.readdirSync(dir);
       const good = fs.readFileSync(path.join(dir, file));
       fs.writeFileSync(path.join(dir, file), 'not an ELF file');
@@ -405,4 +427,150 @@ describeHere('the packed package', () => {
     expect(report.status).toMatchObject({ source: 'twin', path: null });
     expect(stderr.match(/Warning: xbzrle:/g)).toHaveLength(1);
   }, 120_000);
+  // The install matrix: every Node line, npm major, script policy and module
+  // face appears in at least one cell; each cell is a fresh project that
+  // installs the same release tarball with that Node and npm.
+  interface Cell {
+    node: 20 | 22 | 24;
+    npm: 11 | 12;
+    scripts: 'default' | 'denied';
+    face: 'CJS' | 'ESM' | 'TypeScript';
+  }
+  const CELLS: Cell[] = [
+    { node: 20, npm: 11, scripts: 'default', face: 'CJS' },
+    { node: 22, npm: 12, scripts: 'denied', face: 'ESM' },
+    { node: 24, npm: 12, scripts: 'default', face: 'TypeScript' },
+    { node: 24, npm: 11, scripts: 'denied', face: 'CJS' },
+  ];
+  const cellName = (c: Cell) => `Node ${c.node}, npm ${c.npm}, scripts ${c.scripts}, ${c.face}`;
+
+  /** node and npm paths of a cell: the machine's for Node 20 / npm 11, else the registry's. */
+  function toolchain(c: Cell): { node: string; npmCli: string } {
+    const node = c.node === 20 ? process.execPath : registry.registryNode(c.node === 22 ? 'node22' : 'node24').bin;
+    let npmCli: string;
+    if (c.npm === 12) npmCli = registry.registryNpm('npm12');
+    else {
+      const npmPath = (process.env.PATH ?? '').split(path.delimiter).filter((d) => d && !d.includes('node_modules')).join(path.delimiter);
+      const npm = which('npm', npmPath);
+      if (!npm) throw new Error('packaging test: npm not found on PATH');
+      npmCli = path.join(path.dirname(fs.realpathSync(npm)), 'npm-cli.js');
+    }
+    return { node, npmCli };
+  }
+
+  /** A bin directory with the cell's node, npm and npx and no compiler. */
+  function cellBin(name: string, t: { node: string; npmCli: string }): string {
+    const dir = path.join(work, `bin-${name}`);
+    fs.mkdirSync(dir);
+    fs.symlinkSync(fs.realpathSync(t.node), path.join(dir, 'node'));
+    const npx = path.join(path.dirname(t.npmCli), 'npx-cli.js');
+    fs.writeFileSync(path.join(dir, 'npm'), `#!/bin/sh\nexec "${t.node}" "${t.npmCli}" "$@"\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'npx'), `#!/bin/sh\nexec "${t.node}" "${npx}" "$@"\n`, { mode: 0o755 });
+    for (const tool of fs.readdirSync(binBare)) {
+      if (!['node', 'npm'].includes(tool)) fs.symlinkSync(fs.readlinkSync(path.join(binBare, tool)), path.join(dir, tool));
+    }
+    return dir;
+  }
+
+  for (const c of CELLS) {
+    test(`matrix: ${cellName(c)}: installs the tarball, loads the prebuild, passes the vectors, runs xbzrle info and bench --quick`, () => {
+      const name = `n${c.node}-npm${c.npm}-${c.scripts}-${c.face.toLowerCase()}`;
+      const t = toolchain(c);
+      const bin = cellBin(name, t);
+      const env = baseEnv(bin, { XBZRLE_FIXTURES: FIXTURES });
+      expect(ok(run('node', ['--version'], work, env), 'node --version')).toMatch(new RegExp(`^v${c.node}\\.`));
+      expect(ok(run('npm', ['--version'], work, env), 'npm --version')).toMatch(new RegExp(`^${c.npm}\\.`));
+
+      const dir = path.join(work, name);
+      fs.mkdirSync(dir);
+      const pkg: Record<string, unknown> = { name: `consumer-${name}`, version: '1.0.0', private: true };
+      fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify(pkg, null, 2));
+      const flags = ['--prefer-offline', '--no-audit', '--no-fund', '--no-update-notifier', '--loglevel=info'];
+      if (c.scripts === 'denied') flags.push('--ignore-scripts');
+      const deps = [fullTgz];
+      if (c.face === 'TypeScript') deps.push(`typescript@${MIN_TYPESCRIPT}`, `@types/node@${TYPES_NODE}`);
+      const inst = run('npm', ['install', ...flags, ...deps], dir, env);
+      ok(inst, `npm install (${cellName(c)})`);
+      const p: Project = { dir, installLog: inst.all };
+      copyConsumers(p);
+      expect(scriptRan(p)).toBe(false);
+      expect(fs.existsSync(path.join(pkgDir(p), 'build'))).toBe(false);
+
+      // The module face: the consumer prints which binary serves and whether
+      // a page and a QEMU pair round-trip.
+      const files: string[] = [];
+      if (c.face === 'CJS') files.push('consumer.cjs');
+      if (c.face === 'ESM') files.push('consumer.mjs');
+      if (c.face === 'TypeScript') {
+        fs.copyFileSync(path.join(dir, 'consumer.ts'), path.join(dir, 'consumer.mts'));
+        const config = {
+          compilerOptions: {
+            strict: true,
+            noUnusedLocals: true,
+            skipLibCheck: false,
+            target: 'ES2022',
+            lib: ['ES2022'],
+            types: ['node'],
+            module: 'nodenext',
+            moduleResolution: 'nodenext',
+            outDir: 'out',
+          },
+          files: ['consumer.ts', 'consumer.mts'],
+        };
+        fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify(config, null, 2));
+        const tsc = path.join(dir, 'node_modules', 'typescript', 'bin', 'tsc');
+        expect(ok(run('node', [tsc, '--version'], dir, env), 'tsc --version').trim()).toBe(`Version ${MIN_TYPESCRIPT}`);
+        ok(run('node', [tsc, '-p', 'tsconfig.json'], dir, env), `tsc ${MIN_TYPESCRIPT}`);
+        files.push('out/consumer.js', 'out/consumer.mjs');
+      }
+      for (const file of files) {
+        const { report, stderr } = use(p, file, bin);
+        expect(report).toMatchObject({ native: true, page: true, pair: true });
+        expect(report.status).toMatchObject({ native: true, source: 'prebuild', reason: null });
+        expect(report.status.path).toMatch(/[/\\]node_modules[/\\]xbzrle[/\\]prebuilds[/\\]linux-x64[/\\]xbzrle\.glibc\.node$/);
+        expect(stderr).toBe('');
+      }
+
+      // QEMU's vectors, through every kernel the prebuild lists.
+      const v = JSON.parse(ok(run('node', ['vectors.cjs'], dir, env), 'vectors.cjs').trim());
+      expect(v.source).toBe('prebuild');
+      expect(v.pairs).toBeGreaterThan(50);
+      expect(v.kernels).toEqual(expect.arrayContaining(['portable', 'sse2', 'js']));
+      for (const k of v.kernels) {
+        expect([k, v.failures[k], v.equalsPortable[k]]).toEqual([k, 0, true]);
+      }
+
+      // The shipped CLI through npx, as an operator runs it.
+      const info = ok(run('npx', ['--no-install', 'xbzrle', 'info'], dir, env), 'npx xbzrle info');
+      expect(info).toMatch(/engine:\s+native addon, prebuilt: .*node_modules[/\\]xbzrle[/\\]prebuilds[/\\]linux-x64[/\\]xbzrle\.glibc\.node/);
+      expect(info).toContain(`Node v${c.node}.`);
+      const bench = run('npx', ['--no-install', 'xbzrle', 'bench', '--quick', '--json', '-', '--no-progress'], dir, env);
+      const result = JSON.parse(ok(bench, 'npx xbzrle bench --quick --json -'));
+      expect(result).toMatchObject({ native: true, quick: true, package: { name: 'xbzrle' } });
+      expect(result.node).toMatch(new RegExp(`^v${c.node}\\.`));
+      expect(result.kernels).toContain('portable');
+      expect(result.rows.length).toBeGreaterThan(0);
+    }, 180_000);
+  }
+  // linux-arm64: the registry's arm64 Node under qemu-user loads the arm64
+  // prebuild from an install of the same tarball and runs the NEON kernel.
+  const qemu = which('qemu-aarch64', process.env.PATH ?? '');
+  const armSysroot = '/usr/aarch64-linux-gnu';
+  const armReady = qemu !== null && fs.existsSync(armSysroot);
+  const testArm = armReady || process.env.CI === 'true' ? test : test.skip;
+  testArm(`matrix: linux-arm64 Node 24 under qemu-aarch64${armReady ? '' : ' (skipped: qemu-aarch64 or ' + armSysroot + ' missing)'}: the arm64 prebuild loads, passes the vectors, NEON is selected and equals portable`, () => {
+    if (!qemu) throw new Error('qemu-aarch64 not on PATH (apt-get install qemu-user)');
+    const armNode = registry.registryNode('arm64').bin;
+    const p = install('arm64', fullTgz, 'deny', binBare);
+    copyConsumers(p);
+    expect(fs.existsSync(path.join(pkgDir(p), 'prebuilds', 'linux-arm64', 'xbzrle.glibc.node'))).toBe(true);
+    const r = run(qemu, ['-L', armSysroot, armNode, 'vectors.cjs'], p.dir, baseEnv(binBare, { XBZRLE_FIXTURES: FIXTURES }));
+    const v = JSON.parse(ok(r, 'qemu-aarch64 node vectors.cjs').trim());
+    expect(v).toMatchObject({ source: 'prebuild', arch: 'arm64', selected: 'neon' });
+    expect(v.node).toMatch(/^v24\./);
+    expect(v.path).toMatch(/[/\\]node_modules[/\\]xbzrle[/\\]prebuilds[/\\]linux-arm64[/\\]xbzrle\.glibc\.node$/);
+    expect(v.kernels).toEqual(['neon', 'portable', 'js']);
+    for (const k of v.kernels) expect([k, v.failures[k], v.equalsPortable[k]]).toEqual([k, 0, true]);
+    expect(r.stderr).toBe('');
+  }, 180_000);
 });
