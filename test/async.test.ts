@@ -411,3 +411,54 @@ test('with XBZRLE_NO_NATIVE=1 the twin serves the whole batch API', () => {
     bad: [0, 'truncated'],
   });
 });
+
+// A look-alike signal could throw from its methods or never call back; the
+// promise must settle only after the job let go, so only a real AbortSignal
+// is taken, and its own properties are never called.
+(addon ? describe : describe.skip)('signal: only a real AbortSignal (native job; skipped without the addon)', () => {
+  const b = randomBatch(rng(61), 64);
+  const within = <T>(p: Promise<T>) =>
+    Promise.race([p, new Promise<never>((_r, j) => setTimeout(() => j(new Error('never settled')), 3000))]);
+  const fakes: [string, () => unknown][] = [
+    ['an object without removeEventListener', () => ({ aborted: false, addEventListener() {} })],
+    [
+      'an addEventListener that throws',
+      () => ({
+        aborted: false,
+        addEventListener() {
+          throw new Error('boom');
+        },
+        removeEventListener() {},
+      }),
+    ],
+    ['an object inheriting from AbortSignal.prototype', () => Object.create(AbortSignal.prototype)],
+  ];
+  test.each(fakes)('%s: TypeError naming "signal", no job started', async (_n, make) => {
+    const jobs = addon!.jobCounts()[0];
+    for (const call of [
+      () => encodePagesAsync(b.oldPages, b.newPages, { signal: make() as AbortSignal, threads: 2 }),
+      () => decodePagesAsync(Buffer.alloc(0), new Uint32Array(64), new Int32Array(64), Buffer.from(b.oldPages), { signal: make() as AbortSignal }),
+    ]) {
+      const e = await within(call().then(() => null, (x: unknown) => x));
+      expect(e).toBeInstanceOf(TypeError);
+      expect((e as Error).message).toMatch(/The "signal" option must be an AbortSignal/);
+    }
+    expect(addon!.jobCounts()[0]).toBe(jobs);
+  });
+  test('a real signal whose own methods throw: the result as without them, aborts still work', async () => {
+    const want = encodePages(b.oldPages, b.newPages);
+    const ac = new AbortController();
+    const boom = () => {
+      throw new Error('own property called');
+    };
+    Object.assign(ac.signal, { addEventListener: boom, removeEventListener: boom });
+    Object.defineProperty(ac.signal, 'aborted', { get: boom });
+    const r = await within(encodePagesAsync(b.oldPages, b.newPages, { signal: ac.signal, threads: 2 }));
+    expect(unpack(r)).toEqual(unpack(want));
+    const p = encodePagesAsync(b.oldPages, b.newPages, { signal: ac.signal, threads: 2 });
+    ac.abort();
+    const settled = await within(p.then(() => 'ok', (e: Error) => e.name));
+    expect(['ok', 'AbortError']).toContain(settled);
+    expect(addon!.jobCounts()[0]).toBe(0);
+  });
+});

@@ -3,7 +3,7 @@
 import * as os from 'node:os';
 import { addon, type JobDone, type NativeJob } from '../backend/binding';
 import { backend } from '../backend/kernels';
-import { checkInteger, checkSignal } from '../util/checks';
+import { checkInteger, checkSignal, signalOps } from '../util/checks';
 import { BatchError, abortError } from '../util/errors';
 import {
   type DecodePagesOptions,
@@ -75,17 +75,21 @@ function run(signal: AbortSignal | undefined, start: (done: JobDone) => NativeJo
   return new Promise((resolve, reject) => {
     let onAbort: (() => void) | undefined;
     const done: JobDone = (state, value) => {
-      if (onAbort) signal!.removeEventListener('abort', onAbort);
+      if (onAbort) signalOps.unlisten(signal!, onAbort);
       if (state === 0) resolve(value);
-      else if (state === 1) reject(abortError(signal!));
+      else if (state === 1) reject(aborted(signal!));
       else reject(new BatchError(String(value)));
     };
     const job = start(done);
     if (signal) {
       onAbort = () => addon!.cancelJob(job);
-      signal.addEventListener('abort', onAbort, { once: true });
+      signalOps.listen(signal, onAbort);
     }
   });
+}
+
+function aborted(signal: AbortSignal): Error {
+  return abortError({ reason: signalOps.reason(signal) } as AbortSignal);
 }
 
 /**
@@ -114,7 +118,7 @@ export async function encodePagesAsync(
   checkSignal(signal);
   const threads = threadsOf(options);
   const p = planEncode(oldPages, newPages, options);
-  if (signal?.aborted) throw abortError(signal);
+  if (signal && signalOps.aborted(signal)) throw aborted(signal);
   const be = backend();
   const args = [p.oldPages, p.newPages, p.oldIndexes, p.indexes, p.pageSize, p.limit, p.out, p.offsets, p.lengths] as const;
   if (!addon || be !== addon) return encodeResult(p, be.encodePages(...args));
@@ -148,7 +152,7 @@ export async function decodePagesAsync(
   checkSignal(signal);
   const threads = threadsOf(options);
   const p = planDecode(deltas, offsets, lengths, pages, options);
-  if (signal?.aborted) throw abortError(signal);
+  if (signal && signalOps.aborted(signal)) throw aborted(signal);
   const be = backend();
   const args = [p.deltas, p.offsets, p.lengths, p.pages, p.indexes, p.pageSize] as const;
   if (!addon || be !== addon) return decodeResult(be.decodePages(...args));
