@@ -1,7 +1,7 @@
 // MemoryBudget: one byte budget shared by several caches. It is never
 // exceeded; an insert it cannot fund is refused and counted; resize, clear
 // and close give memory back. On the addon and the twin.
-import { MemoryBudget, PageCache, Sender, native, useKernel, kernels } from '../lib';
+import { MemoryBudget, PageCache, Sender, kernel, kernels, native, useKernel } from '../lib';
 import { rng } from '../lib/bench/traces';
 import { eachBackend } from './helpers/backends';
 
@@ -167,4 +167,34 @@ test('a budget outlives its caches and caches outlive their budget object', () =
   (globalThis as { gc?: () => void }).gc?.();
   expect(c.insert(0, page(1), 1)).toBe(true);
   c.close();
+});
+
+// The slot table (16 B a slot) is written at construction: 2^26 one-byte
+// pages under a 64 KiB budget added 1 GiB of RSS with budget.used at 0.
+describe('a geometry whose slot tables outgrow the budget is refused', () => {
+  test.each(['native', 'js'].filter((k) => k === 'js' || kernels().length > 1))('%s backend', (k) => {
+    const before = kernel();
+    useKernel(k === 'native' ? kernels()[0] : 'js');
+    try {
+      const budget = new MemoryBudget(64 * 1024);
+      const rss = process.memoryUsage().rss;
+      expect(() => new PageCache({ size: 2 ** 26, pageSize: 1, budget })).toThrow(RangeError);
+      expect(() => new PageCache({ size: 2 ** 26, pageSize: 1, budget })).toThrow(/needs 1073744896 bytes of slot tables, more than its budget of 65536 bytes/);
+      expect(process.memoryUsage().rss - rss).toBeLessThan(256 << 20);
+      expect(budget.used).toBe(0);
+      // Within the budget (2048 slots of 16 B, plus a chunk entry): the table is all it needs.
+      const small = new PageCache({ size: 2 ** 11, pageSize: 1, budget: new MemoryBudget(0) });
+      expect(small.memoryUsage.metadata).toBe(2048 * 16 + 12);
+      small.close();
+      // resize is held to the same rule.
+      const c = new PageCache({ size: 2 ** 11, pageSize: 1, budget });
+      expect(() => c.resize(2 ** 26)).toThrow(/slot tables, more than its budget/);
+      expect(c.size).toBe(2 ** 11);
+      c.close();
+      // Without a budget nothing changes (the caller asked for no bound).
+      new PageCache({ size: 2 ** 20, pageSize: 1 }).close();
+    } finally {
+      useKernel(before);
+    }
+  });
 });

@@ -3,8 +3,8 @@
 import * as os from 'node:os';
 import { addon, type JobDone, type NativeJob } from '../backend/binding';
 import { backend } from '../backend/kernels';
-import { checkInteger, checkSignal } from '../util/checks';
-import { AbortError, BatchError, abortError } from '../util/errors';
+import { checkInteger, checkSignal, signalOps } from '../util/checks';
+import { BatchError, abortError } from '../util/errors';
 import {
   type DecodePagesOptions,
   type EncodePagesOptions,
@@ -70,62 +70,26 @@ export function split(count: number, pageSize: number, threads?: number): [works
 }
 
 // Runs one native job to its end; an abort cancels it and rejects once the
-// addon reports that every thread has let go of the buffers. The signal may
-// be a duck-typed one from another realm, so each call on it is guarded: a
-// throwing addEventListener rejects before any job starts, and a missing or
-// throwing removeEventListener (or reason getter) cannot stop the promise
-// from settling when the job ends.
+// addon reports that every thread has let go of the buffers.
 function run(signal: AbortSignal | undefined, start: (done: JobDone) => NativeJob): Promise<unknown> {
   return new Promise((resolve, reject) => {
-    let job: NativeJob | null = null;
-    let finished = false;
-    let abortedEarly = false;
-    const onAbort = (): void => {
-      if (finished) return;
-      if (job) addon!.cancelJob(job);
-      else abortedEarly = true;
-    };
-    const unlisten = (): void => {
-      try {
-        signal?.removeEventListener('abort', onAbort);
-      } catch {
-        // A foreign signal without a working removeEventListener keeps an
-        // inert listener: onAbort does nothing once finished.
-      }
-    };
-    if (signal) {
-      try {
-        signal.addEventListener('abort', onAbort, { once: true });
-      } catch (err) {
-        reject(new TypeError('The "signal" option\'s addEventListener threw; pass an AbortSignal', { cause: err }));
-        return;
-      }
-    }
+    let onAbort: (() => void) | undefined;
     const done: JobDone = (state, value) => {
-      finished = true;
-      unlisten();
+      if (onAbort) signalOps.unlisten(signal!, onAbort);
       if (state === 0) resolve(value);
-      else if (state === 1) reject(safeAbortError(signal!));
+      else if (state === 1) reject(aborted(signal!));
       else reject(new BatchError(String(value)));
     };
-    try {
-      job = start(done);
-    } catch (err) {
-      finished = true;
-      unlisten();
-      reject(err);
-      return;
+    const job = start(done);
+    if (signal) {
+      onAbort = () => addon!.cancelJob(job);
+      signalOps.listen(signal, onAbort);
     }
-    if (abortedEarly) addon!.cancelJob(job);
   });
 }
 
-function safeAbortError(signal: AbortSignal): Error {
-  try {
-    return abortError(signal);
-  } catch (err) {
-    return new AbortError(undefined, { cause: err });
-  }
+function aborted(signal: AbortSignal): Error {
+  return abortError({ reason: signalOps.reason(signal) } as AbortSignal);
 }
 
 /**
@@ -154,7 +118,7 @@ export async function encodePagesAsync(
   checkSignal(signal);
   const threads = threadsOf(options);
   const p = planEncode(oldPages, newPages, options);
-  if (signal?.aborted) throw abortError(signal);
+  if (signal && signalOps.aborted(signal)) throw aborted(signal);
   const be = backend();
   const args = [p.oldPages, p.newPages, p.oldIndexes, p.indexes, p.pageSize, p.limit, p.out, p.offsets, p.lengths] as const;
   if (!addon || be !== addon) return encodeResult(p, be.encodePages(...args));
@@ -188,7 +152,7 @@ export async function decodePagesAsync(
   checkSignal(signal);
   const threads = threadsOf(options);
   const p = planDecode(deltas, offsets, lengths, pages, options);
-  if (signal?.aborted) throw abortError(signal);
+  if (signal && signalOps.aborted(signal)) throw aborted(signal);
   const be = backend();
   const args = [p.deltas, p.offsets, p.lengths, p.pages, p.indexes, p.pageSize] as const;
   if (!addon || be !== addon) return decodeResult(be.decodePages(...args));

@@ -2,7 +2,7 @@
 // crossing into the addon per batch, not per page), with the argument checks
 // that the async forms share.
 import { backend } from '../backend/kernels';
-import { MAX_PAGE_SIZE, checkBytes, checkInt32Array, checkInteger, checkOptions, checkUint32Array } from '../util/checks';
+import { MAX_PAGE_SIZE, checkBytes, checkInt32Array, checkInteger, checkOptions, checkUint32Array, overlaps } from '../util/checks';
 import { batchRejection } from '../util/errors';
 import { PAGE_SIZE } from './page';
 
@@ -176,6 +176,16 @@ export function planEncode(oldPages: unknown, newPages: unknown, options: Encode
       throw new RangeError(
         `The "out" option must hold at least ${count} pages × limit ${limit} = ${need} bytes (the worst case), received ${out.length} bytes`,
       );
+    }
+    // The kernels read the pages while they write deltas: a shared byte
+    // would be read after it was overwritten (wrong deltas, no error).
+    for (const [pages, name] of [
+      [newPages, 'newPages'],
+      [oldPages, 'oldPages'],
+    ] as const) {
+      if (overlaps(out, pages)) {
+        throw new RangeError(`The "out" option must not share memory with the "${name}" argument; pass a separate buffer`);
+      }
     }
   } else {
     out = Buffer.allocUnsafe(need);

@@ -12,6 +12,7 @@ import { ClosedError, NoMemoryError } from '../util/errors';
 import type { CacheBackend } from '../backend/cache-backend';
 import { openCache } from '../backend/open-cache';
 import * as abi from '../backend/abi';
+import { metadataBytes } from '../twin/cache';
 
 /**
  * 'qemu': QEMU's direct-mapped cache, exactly: slot = (addr / P) & (N - 1).
@@ -90,6 +91,7 @@ export class PageCache {
   readonly native: boolean;
   readonly [CACHE_IMPL]: CacheBackend;
   #closed = false;
+  #budget: MemoryBudget | undefined;
 
   constructor(options: PageCacheOptions) {
     if (options === null || typeof options !== 'object') {
@@ -111,6 +113,7 @@ export class PageCache {
     }
     this.pageSize = pageSize;
     this.policy = policy;
+    if (budget) checkMetadataFits(options.size, pageSize, budget, 'option');
     const geometry = { pageSize, size: options.size, associative: policy === 'associative', ways };
     let impl: CacheBackend;
     try {
@@ -123,6 +126,7 @@ export class PageCache {
     }
     this[CACHE_IMPL] = impl;
     this.native = impl.native;
+    this.#budget = budget;
   }
 
   #check(): CacheBackend {
@@ -179,6 +183,7 @@ export class PageCache {
   resize(size: number): void {
     const impl = this.#check();
     checkCacheSize(size, this.pageSize, 'argument');
+    if (this.#budget) checkMetadataFits(size, this.pageSize, this.#budget, 'argument');
     if (!impl.resize(size)) throw new NoMemoryError('slot-table', "the resized page cache's slot table");
   }
 
@@ -226,5 +231,29 @@ export class PageCache {
     const pages = s[abi.CACHE_STAT_PAGE_BYTES];
     const metadata = s[abi.CACHE_STAT_METADATA_BYTES];
     return { pages, metadata, total: pages + metadata };
+  }
+}
+
+/**
+ * The metadata of a cache of `size` bytes (what memoryUsage().metadata
+ * reports): 16 bytes a slot, written at construction, plus the chunk table.
+ */
+function cacheMetadata(size: number, pageSize: number): number {
+  const slots = size / pageSize;
+  const chunkPages = 2 ** Math.floor(Math.log2(Math.max(1, Math.floor(abi.CACHE_METADATA_CHUNK_BYTES / pageSize))));
+  return metadataBytes(slots, Math.ceil(slots / chunkPages));
+}
+
+/** Slot tables any budgeted cache may have, even with a budget of 0. */
+export const FREE_METADATA_BYTES = 64 * 1024;
+
+// The budget bounds page memory; a geometry whose tables alone outgrow it
+// (2^26 one-byte pages cost 1 GiB of slots) would allocate far outside it.
+function checkMetadataFits(size: number, pageSize: number, budget: MemoryBudget, kind: 'option' | 'argument'): void {
+  const metadata = cacheMetadata(size, pageSize);
+  if (metadata > Math.max(budget.size, FREE_METADATA_BYTES)) {
+    throw new RangeError(
+      `A cache of ${size} bytes in ${pageSize}-byte pages needs ${metadata} bytes of slot tables, more than its budget of ${budget.size} bytes; use larger pages, a smaller "size" ${kind} or a larger budget`,
+    );
   }
 }

@@ -66,15 +66,33 @@ export function checkInt32Array(v: unknown, name: string, kind: ArgKind = 'argum
 
 /** Throws unless v is undefined or an AbortSignal. */
 export function checkSignal(v: unknown): asserts v is AbortSignal | undefined {
-  // Duck-typed: a signal from another realm (vm, jsdom) is still a signal.
-  const s = v as AbortSignal | undefined;
-  if (
-    s !== undefined &&
-    (s === null || typeof s !== 'object' || typeof s.aborted !== 'boolean' || typeof s.addEventListener !== 'function')
-  ) {
-    throw new TypeError(`The "signal" option must be an AbortSignal, received ${describe(v)}`);
+  // Only a real AbortSignal (the intrinsic getter's brand check): a
+  // look-alike could throw from its methods or never call back, and a
+  // promise must not settle while a native job still holds the buffers.
+  if (v === undefined) return;
+  let real = false;
+  try {
+    abortedGetter.call(v);
+    real = true;
+  } catch {
+    // not an AbortSignal of this realm
   }
+  if (!real) throw new TypeError(`The "signal" option must be an AbortSignal, received ${describe(v)}`);
 }
+
+const abortedGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'aborted')!.get!;
+const reasonGetter = Object.getOwnPropertyDescriptor(AbortSignal.prototype, 'reason')!.get!;
+
+/**
+ * A checked signal's state and events through the intrinsics, so own
+ * properties a caller put on the signal object run no user code here.
+ */
+export const signalOps = {
+  aborted: (s: AbortSignal): boolean => abortedGetter.call(s) as boolean,
+  reason: (s: AbortSignal): unknown => reasonGetter.call(s),
+  listen: (s: AbortSignal, fn: () => void): void => EventTarget.prototype.addEventListener.call(s, 'abort', fn, { once: true }),
+  unlisten: (s: AbortSignal, fn: () => void): void => EventTarget.prototype.removeEventListener.call(s, 'abort', fn),
+};
 
 /** Throws unless v is a page: a Uint8Array of 1 to 16384 bytes. */
 export function checkPage(v: unknown, name: string): asserts v is Uint8Array {
