@@ -325,15 +325,30 @@ Napi::Value start(Args& a, Job* job, const size_t* arrays, size_t narrays, size_
   return handle;
 }
 
+// The three arguments both Start functions take after the batch's own:
+// works, chunkPages, done (read in this order, so errors name the first bad one).
+struct JobArgs {
+  size_t works = 0, chunk = 0;
+  Napi::Function done;
+};
+JobArgs parse_job_args(Args& a, size_t at) {
+  JobArgs j;
+  j.works = a.integer(at, "works must be an integer from 1 to 2^53 - 1");
+  j.chunk = a.integer(at + 1, "chunkPages must be an integer from 0 to 2^53 - 1");
+  j.done = a.function(at + 2, "done must be a function");
+  if (a.ok() && j.works == 0) a.fail_range("works must be an integer from 1 to 2^53 - 1");
+  return j;
+}
+
 // encodePagesStart(...9 args, works, chunkPages, done) -> handle
 Napi::Value EncodePagesStart(const Napi::CallbackInfo& info) {
   Args a(info, kEncodeArgs + 3, "encodePagesStart");
   EncodeBatch b;
   bool parsed = parse_encode(a, &b);
-  size_t works = a.integer(kEncodeArgs, "works must be an integer from 1 to 2^53 - 1");
-  size_t chunk = a.integer(kEncodeArgs + 1, "chunkPages must be an integer from 0 to 2^53 - 1");
-  Napi::Function done = a.function(kEncodeArgs + 2, "done must be a function");
-  if (a.ok() && works == 0) a.fail_range("works must be an integer from 1 to 2^53 - 1");
+  const JobArgs j = parse_job_args(a, kEncodeArgs);
+  size_t works = j.works;
+  const size_t chunk = j.chunk;
+  Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 6, 7, 8};
   const char* names[] = {"oldPages", "newPages", "oldIndexes", "indexes", "out", "offsets", "lengths"};
   for (size_t i = 0; i < 7; i++) hold(a, arrays[i], names[i]);
@@ -353,10 +368,10 @@ Napi::Value DecodePagesStart(const Napi::CallbackInfo& info) {
   Args a(info, kDecodeArgs + 3, "decodePagesStart");
   DecodeBatch b;
   bool parsed = parse_decode(a, &b);
-  size_t works = a.integer(kDecodeArgs, "works must be an integer from 1 to 2^53 - 1");
-  size_t chunk = a.integer(kDecodeArgs + 1, "chunkPages must be an integer from 0 to 2^53 - 1");
-  Napi::Function done = a.function(kDecodeArgs + 2, "done must be a function");
-  if (a.ok() && works == 0) a.fail_range("works must be an integer from 1 to 2^53 - 1");
+  const JobArgs j = parse_job_args(a, kDecodeArgs);
+  size_t works = j.works;
+  const size_t chunk = j.chunk;
+  Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 4};
   const char* names[] = {"deltas", "offsets", "lengths", "pages", "indexes"};
   for (size_t i = 0; i < 5; i++) hold(a, arrays[i], names[i]);

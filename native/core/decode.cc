@@ -7,6 +7,7 @@
 // with one branch; it also notes where each run goes, so that the apply
 // pass copies runs without walking the chain a second time.
 #include "xbzrle.h"
+#include "arch.h"
 #include "uleb128.h"
 
 #include <cstring>
@@ -151,20 +152,32 @@ long scan(const uint8_t* d, size_t s, size_t size, DecodeError* err, Run* runs, 
   return static_cast<long>(pos);
 }
 
-}  // namespace
+// A delta of at most kSmallRuns pairs (a sparse page, or one long run): one
+// walk checks them all and notes their runs in a few words of stack, then
+// the runs are copied. Returns -2 when the delta holds more pairs: the
+// caller then decodes it with the large path, re-reading at most
+// kSmallRuns pairs, little beside the many that follow.
+constexpr size_t kSmallRuns = 32;
 
-long decode_check(const uint8_t* d, size_t s, size_t size, DecodeError* err) {
-  return scan(d, s, size, err, nullptr, 0, nullptr);
+long decode_small(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
+  Run runs[kSmallRuns];
+  size_t i = 0, pos = 0, k = 0;
+  while (i < s) {
+    if (k == kSmallRuns) return -2;
+    size_t n;
+    if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
+    runs[k++] = make_run(i - n, pos - n, n);
+  }
+  for (size_t r = 0; r < k; r++)
+    copy_run(page + run_pos(runs[r]), d + run_src(runs[r]), run_n(runs[r]));
+  return static_cast<long>(pos);
 }
 
-long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
+XBZRLE_NOINLINE long decode_large(const uint8_t* d, size_t s, uint8_t* page, size_t size,
+                                  DecodeError* err) {
   // 4 KiB of stack: every run of a 10%-changed 4 KiB page, half of a
   // 50%-random one; runs past the first kCap are found by walking the pairs.
   constexpr size_t kCap = 512;
-  // A delta inside the page would be rewritten by its own runs after it was
-  // validated: refuse it, untouched (lib/ hands the core a copy instead).
-  const uintptr_t da = reinterpret_cast<uintptr_t>(d), pa = reinterpret_cast<uintptr_t>(page);
-  if (s && da < pa + size && pa < da + s) return reject(err, Reject::kOverlap, 0);
   Run runs[kCap];
   size_t noted = 0;
   const long covered = scan(d, s, size, err, runs, kCap, &noted);
@@ -195,6 +208,22 @@ long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError*
     pos += n;
   }
   return covered;
+}
+
+}  // namespace
+
+long decode_check(const uint8_t* d, size_t s, size_t size, DecodeError* err) {
+  return scan(d, s, size, err, nullptr, 0, nullptr);
+}
+
+long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
+  if (s == 0) return 0;  // an unchanged page: nothing to check or copy
+  // A delta inside the page would be rewritten by its own runs after it was
+  // validated: refuse it, untouched (lib/ hands the core a copy instead).
+  const uintptr_t da = reinterpret_cast<uintptr_t>(d), pa = reinterpret_cast<uintptr_t>(page);
+  if (da < pa + size && pa < da + s) return reject(err, Reject::kOverlap, 0);
+  const long r = decode_small(d, s, page, size, err);
+  return r != -2 ? r : decode_large(d, s, page, size, err);
 }
 
 const char* reject_name(Reject r) {
