@@ -41,7 +41,8 @@ export interface BenchOptions {
   onRow?(done: number, total: number, id: string): void;
 }
 
-export interface Row {
+/** What a row is: planned first, then measured. */
+export interface RowKey {
   id: string;
   op: Op;
   regime: Regime;
@@ -49,6 +50,9 @@ export interface Row {
   /** The encoder kernel, the compressor, or for decode the decoder that ran: 'native' or 'twin'. */
   kernel: string | null;
   path: Path | null;
+}
+
+export interface Row extends RowKey {
   /** Distinct page pairs the row works on. */
   pages: number;
   /** Threads the row keeps busy at once (async rows on big batches use more than one). */
@@ -85,13 +89,7 @@ interface Timed {
   cores?: number;
 }
 
-interface Plan {
-  id: string;
-  op: Op;
-  regime: Regime;
-  workload: string;
-  kernel: string | null;
-  path: Path | null;
+interface Plan extends RowKey {
   /** The backend kernel to select before timing. */
   use: string | null;
   make(set: PageSet): Timed;
