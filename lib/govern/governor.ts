@@ -457,10 +457,10 @@ export class Governor extends EventEmitter {
       this.peakUsed = Math.max(this.peakUsed, this.used);
       try {
         await v.client!.execute('migrate-set-parameters', { 'xbzrle-cache-size': to });
-      } catch (err) {
+      } catch {
+        // QEMU refused the size, or the VM died (its own poll reports that): keep the old cache.
         this.used -= newCost;
-        if (err instanceof QmpError && err.reason === 'command-failed') continue;
-        continue; // a dead VM: its own poll reports it
+        continue;
       }
       this.used -= newCost + oldCost;
       v.charged = 0;
