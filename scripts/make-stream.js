@@ -19,6 +19,7 @@ const { parseArgs } = require('node:util');
 const zlib = require('node:zlib');
 const { Qmp } = require('./stream/qmp');
 const { cpio } = require('./stream/cpio');
+const { findTools } = require('./stream/guests');
 
 const HELP = `Usage: node scripts/make-stream.js --out DIR [options]
 
@@ -92,40 +93,15 @@ function fail(msg) {
   process.exit(1);
 }
 
-function which(cmd) {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`], { encoding: 'utf8' }).stdout.trim() || null;
-}
-
-/** True when an ELF file has no program interpreter (statically linked). */
-function isStatic(file) {
-  const b = fs.readFileSync(file);
-  if (b.readUInt32BE(0) !== 0x7f454c46 || b[4] !== 2) return false;
-  const phoff = Number(b.readBigUInt64LE(0x20));
-  const phentsize = b.readUInt16LE(0x36);
-  const phnum = b.readUInt16LE(0x38);
-  for (let i = 0; i < phnum; i++) if (b.readUInt32LE(phoff + i * phentsize) === 3) return false;
-  return true;
-}
-
-function findKernel() {
-  if (opt.kernel) return opt.kernel;
-  const k = fs
-    .readdirSync('/boot')
-    .filter((f) => /^vmlinuz-/.test(f))
-    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
-    .pop();
-  return k ? path.join('/boot', k) : null;
-}
-
+// The tool checks are the guest lab's (scripts/stream/guests.js); --kernel overrides its kernel.
 function checkTools() {
-  const missing = [];
-  const qemu = which('qemu-system-x86_64');
-  if (!qemu) missing.push('qemu-system-x86 (qemu-system-x86_64)');
-  if (!which('gcc')) missing.push('gcc');
-  const busybox = ['/bin/busybox', '/usr/bin/busybox'].find((p) => fs.existsSync(p) && isStatic(p));
-  if (!busybox) missing.push('busybox-static (a static /bin/busybox)');
-  const kernel = findKernel();
-  if (!kernel || !fs.existsSync(kernel)) missing.push('linux-image-amd64 (a /boot/vmlinuz-*)');
+  const { qemu, busybox, kernel: found, missing } = findTools();
+  const kernel = opt.kernel || found;
+  if (opt.kernel) {
+    const i = missing.findIndex((m) => m.startsWith('linux-image-amd64'));
+    if (i >= 0) missing.splice(i, 1);
+    if (!fs.existsSync(opt.kernel)) missing.push(`the kernel ${opt.kernel}`);
+  }
   if (!fs.existsSync(path.join(root, 'dist', 'stream', 'inspect.js'))) missing.push('dist/ (run npm run build:ts)');
   if (missing.length) {
     console.error(`make-stream: missing ${missing.join(', ')}`);
