@@ -39,22 +39,22 @@ void sync(Napi::Env env, CacheBox* b) {
   account(env, &b->reported, sizeof(PageCache) + sizeof(CacheBox) + b->cache->footprint());
 }
 
-void unref(Napi::Env env, CacheBox* b) {
+void unref(Napi::BasicEnv env, CacheBox* b) {
   if (--b->refs) return;
   account(env, &b->reported, 0);
   b->cache->unref();
   delete b;
 }
 
-void FinalizeBudget(Napi::Env env, BudgetBox* b) {
+void FinalizeBudget(Napi::BasicEnv env, BudgetBox* b) {
   account(env, &b->reported, 0);
   b->budget->unref();
   delete b;
 }
 
-void FinalizeCache(Napi::Env env, CacheBox* b) { unref(env, b); }
+void FinalizeCache(Napi::BasicEnv env, CacheBox* b) { unref(env, b); }
 
-void FinalizeSender(Napi::Env env, SenderBox* s) {
+void FinalizeSender(Napi::BasicEnv env, SenderBox* s) {
   account(env, &s->reported, 0);
   delete s->sender;
   unref(env, s->box);

@@ -17,7 +17,21 @@
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
 #endif
+// binding.gyp defines NAPI_EXPERIMENTAL for one feature: the handles'
+// finalizers are basic (they take a Napi::BasicEnv and touch no JavaScript
+// value; wrap() checks it), so Node runs them during the garbage collection
+// that found the handle dead, and a loop that drops caches without close()
+// frees them as it goes. Experimental mode would also make node-addon-api
+// defer every Reference's deletion through node_api_post_finalizer, which
+// Node 20 before 20.10 lacks; the addon needs none of that, so that feature
+// is hidden from it (and the header's const basic-env types with it,
+// NODE_API_EXPERIMENTAL_BASIC_ENV_OPT_OUT, since node-addon-api ties the
+// two together). The binary calls only Node-API 8 functions.
+#include <node_api.h>
+#undef NODE_API_EXPERIMENTAL_HAS_POST_FINALIZER
 #include <napi.h>
+
+#include <type_traits>
 
 #include <cstddef>
 #include <cstdint>
@@ -67,6 +81,8 @@ const char* name_of(Kind k);
 // fin at once and returns an empty value with an exception pending.
 template <typename T, typename Fin>
 Napi::Value wrap(Napi::Env env, T* p, Kind kind, Fin fin) {
+  static_assert(std::is_convertible_v<Fin, void (*)(Napi::BasicEnv, T*)>,
+                "a handle's finalizer runs inside garbage collection: it must take Napi::BasicEnv");
   Napi::External<T> e = Napi::External<T>::New(env, p, fin);
   if (e.IsEmpty()) {
     fin(env, p);
@@ -127,7 +143,7 @@ inline bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
 // Tells V8 that `now` bytes of native memory hang off a JavaScript object
 // that reported `*reported` before (so a program that drops objects without
 // close() still collects them), and remembers it.
-inline void account(Napi::Env env, int64_t* reported, uint64_t now) {
+inline void account(Napi::BasicEnv env, int64_t* reported, uint64_t now) {
   int64_t delta = static_cast<int64_t>(now) - *reported;
   if (delta) {
     Napi::MemoryManagement::AdjustExternalMemory(env, delta);

@@ -183,12 +183,12 @@ void release(napi_env env, Job* job) {
   if (job->done) napi_delete_reference(env, job->done), job->done = nullptr;
 }
 
-void free_job(Napi::Env env, Job* job) {
+void free_job(Napi::BasicEnv env, Job* job) {
   account(env, &job->reported, 0);
   delete job;
 }
 
-void FinalizeJob(Napi::Env env, Job* job) {
+void FinalizeJob(Napi::BasicEnv env, Job* job) {
   job->handle_alive = false;
   if (job->finished) free_job(env, job);
 }
