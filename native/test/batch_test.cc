@@ -1,13 +1,8 @@
 // batch_test.cc: the batch core without Node. EncodeJob/DecodeJob run on
 // real threads with every chunk size must equal the one-thread loops; an
-// abort from another thread must stop them. Build and run (ThreadSanitizer
-// and UBSan catch races and overflows in the chunk hand-out and packing):
-//
-//   mkdir -p native/test/out
-//   g++ -std=c++17 -O1 -g -pthread -fsanitize=thread,undefined -Inative
-//       native/test/batch_test.cc native/core/batch.cc native/core/batch_job.cc
-//       native/core/decode.cc native/core/encode_portable.cc -o native/test/out/batch_test
-//   native/test/out/batch_test
+// abort from another thread must stop them. ThreadSanitizer and UBSan catch
+// races and overflows in the chunk hand-out and packing:
+//   native/test/run.sh batch
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>

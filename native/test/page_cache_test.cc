@@ -1,8 +1,5 @@
 // page_cache_test.cc: the cache store and the sender without Node, against a
-// plain model, for sanitizer builds: native/test/run-cache.sh, or by hand
-//   g++ -std=c++17 -O1 -g -fsanitize=address,undefined -Inative
-//     native/test/page_cache_test.cc native/core/page_cache.cc native/core/sender.cc
-//     native/core/encode_portable.cc native/core/decode.cc -o /tmp/page_cache_test
+// plain model, under ASan and UBSan: native/test/run.sh cache
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
