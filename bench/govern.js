@@ -17,7 +17,7 @@ const os = require('node:os');
 const path = require('node:path');
 const { parseArgs } = require('node:util');
 const { Governor, QmpClient, cacheCost, parseBudget, formatBytes } = require('../dist');
-const { Lab } = require('../scripts/stream/guests.js');
+const { Lab, memoryOf, retry } = require('../scripts/stream/guests.js');
 
 const { values: opt } = parseArgs({
   options: {
@@ -40,23 +40,7 @@ const bandwidth = parseBudget(opt.bandwidth, os.totalmem(), '--bandwidth');
 const passes = Number(opt.passes);
 const SCALES = [1, 3]; // two working sets: dirty.c at scale 1 and 3
 
-async function connect(p) {
-  for (let i = 0; ; i++) {
-    try {
-      return await QmpClient.connect(p, { timeout: 2000, commandTimeout: 20_000 });
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
-
-// Peak and current resident memory of a process, bytes (/proc/PID/status).
-function memOf(pid) {
-  const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)[1]) * 1024;
-  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
-}
+const connect = (p) => retry(() => QmpClient.connect(p, { timeout: 2000, commandTimeout: 20_000 }));
 
 async function runPolicy(policy) {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `xbzrle-bench-govern-${policy}-`));
@@ -72,7 +56,7 @@ async function runPolicy(policy) {
     for (const q of sq) await q.execute('migrate-set-parameters', { 'max-bandwidth': bandwidth, 'downtime-limit': 300 });
     // Reset each source's peak RSS (write 5 to clear_refs), so VmHWM after the run is the migration's peak.
     for (const s of srcs) fs.writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
-    const rss0 = srcs.map((s) => memOf(s.pid).rss);
+    const rss0 = srcs.map((s) => memoryOf(s.pid).rss);
     const fixed = { none: 0, qemu: 64 * MiB, proxmox: 2 ** Math.floor(Math.log2((ramMiB * MiB) / 10)) }[policy]; // QEMU takes powers of two only: 10% rounded down
     let live = new Set([0, 1]);
     let peak = 0;
@@ -126,7 +110,7 @@ async function runPolicy(policy) {
         }),
       );
     }
-    const growth = srcs.map((s, i) => memOf(s.pid).hwm - rss0[i]);
+    const growth = srcs.map((s, i) => memoryOf(s.pid).hwm - rss0[i]);
     return {
       policy,
       rssGrowth: growth,

@@ -1,22 +1,11 @@
 // QEMU's own unit cases and every QEMU-made vector, once per kernel.
 import { PAGE_SIZE, XbzrleError, decode, decodeInto, encode, encodeInto } from '../lib';
+import { rng } from '../lib/bench/traces';
 import { eachKernel } from './helpers/kernels';
 import { readMalformed, readPairs } from './helpers/vectors';
 
 const pairs = readPairs();
 const malformed = readMalformed();
-
-// A small deterministic generator so failures replay.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomPage(rand: () => number, size = PAGE_SIZE): Buffer {
   const p = Buffer.alloc(size);

@@ -12,9 +12,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Governor, QmpClient, cacheCost, type Decision, type VmReport } from '../lib';
+import { describeIf } from './helpers/skip';
 
 // eslint-disable-next-line @typescript-eslint/no-var-requires
-const { Lab, findTools, saveRam, differingPages } = require('../scripts/stream/guests.js');
+const { Lab, findTools, saveRam, differingPages, memoryOf, retry } = require('../scripts/stream/guests.js');
 
 const MiB = 2 ** 20;
 const RAM_MIB = 128;
@@ -22,26 +23,10 @@ const BUDGET = 20 * MiB; // < 2 x 64 MiB and < 2 x 12.8 MiB
 const missing: string[] = process.platform === 'linux' ? findTools().missing : ['Linux'];
 const rootOk = process.getuid?.() === 0;
 if (!rootOk) missing.push('root (to read the QEMU process memory for the profile)');
-const required = process.env.CI === 'true';
-const run = missing.length === 0 || required ? describe : describe.skip;
-if (missing.length && !required) console.warn(`govern-qemu: skipped, missing ${missing.join(', ')}`);
+const run = describeIf(missing.length === 0, `needs ${missing.join(', ')}`);
 
-function memOf(pid: number): { hwm: number; rss: number } {
-  const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)![1]) * 1024;
-  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
-}
-
-async function connect(p: string): Promise<QmpClient> {
-  for (let i = 0; ; i++) {
-    try {
-      return await QmpClient.connect(p, { timeout: 2000, commandTimeout: 20_000 });
-    } catch (err) {
-      if (i > 100) throw err;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-}
+const connect = (p: string): Promise<QmpClient> =>
+  retry(() => QmpClient.connect(p, { timeout: 2000, commandTimeout: 20_000 }));
 
 run('Governor drives real QEMU migrations under one budget', () => {
   jest.setTimeout(240_000);
@@ -74,7 +59,7 @@ run('Governor drives real QEMU migrations under one budget', () => {
     // Peak RSS from here on (5 > clear_refs resets VmHWM): the cache's real cost must stay under the charged one.
     const rss0 = srcs.map((s: { pid: number }) => {
       fs.writeFileSync(`/proc/${s.pid}/clear_refs`, '5');
-      return memOf(s.pid).rss;
+      return memoryOf(s.pid).rss;
     });
     const gov = new Governor({ budget: BUDGET, interval: 0.25, profileSeconds: 2, profileInterval: 0.5 });
     const decisions: Decision[] = [];
@@ -129,7 +114,7 @@ run('Governor drives real QEMU migrations under one budget', () => {
       await watcher;
       gov.close();
     }
-    const hwmGrowth = [0, 1].map((i) => memOf(srcs[i].pid).hwm - rss0[i]);
+    const hwmGrowth = [0, 1].map((i) => memoryOf(srcs[i].pid).hwm - rss0[i]);
     const [ra, rb, rc] = reports;
     if (process.env.XBZRLE_GOVERN_LOG) console.log([`rss growth ${hwmGrowth}`, ...decisions.map((d) => d.message), JSON.stringify(reports.map((r) => ({ n: r.name, s: r.status, e: r.error, sent: r.final?.ram?.transferred, x: r.final?.["xbzrle-cache"] })))].join("\n"));
     expect(ra.status).toBe('completed');

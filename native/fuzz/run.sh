@@ -65,13 +65,16 @@ failed=()
 passed=0
 
 # 1. Regression inputs: every file ever found crashing, replayed as is.
-for t in "${targets[@]}"; do
+regression_files() { # sets files=() to the regression inputs of target $1
   files=()
-  if [ -d "$regressions/$t" ]; then
-    for f in "$regressions/$t"/*; do
-      [ -f "$f" ] && case "$f" in *.md) ;; *) files+=("$f") ;; esac
-    done
-  fi
+  [ -d "$regressions/$1" ] || return 0
+  for f in "$regressions/$1"/*; do
+    [ -f "$f" ] && case "$f" in *.md) ;; *) files+=("$f") ;; esac
+  done
+  return 0
+}
+for t in "${targets[@]}"; do
+  regression_files "$t"
   [ ${#files[@]} -eq 0 ] && continue
   if "$out/replay_$t" "${files[@]}" >"$out/replay-$t.log" 2>&1; then
     echo "fuzz: $t: ${#files[@]} regression inputs replayed, all pass"
@@ -82,12 +85,7 @@ for t in "${targets[@]}"; do
   fi
 done
 for t in "${known[@]}"; do
-  files=()
-  if [ -d "$regressions/$t" ]; then
-    for f in "$regressions/$t"/*; do
-      [ -f "$f" ] && case "$f" in *.md) ;; *) files+=("$f") ;; esac
-    done
-  fi
+  regression_files "$t"
   [ ${#files[@]} -eq 0 ] && continue
   if "$out/replay_$t" "${files[@]}" >"$out/replay-$t.log" 2>&1; then
     echo "fuzz: $t: KNOWN-FAILING target now passes its ${#files[@]} regression inputs:" \

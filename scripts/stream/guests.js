@@ -157,4 +157,26 @@ function differingPages(a, b, page = 4096) {
   return out;
 }
 
-module.exports = { Lab, findTools, saveRam, differingPages };
+/** Peak and current resident memory of a process, bytes (/proc/PID/status). */
+function memoryOf(pid) {
+  const t = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(t)[1]) * 1024;
+  return { hwm: kb('VmHWM'), rss: kb('VmRSS') };
+}
+
+/**
+ * Calls `fn` until it resolves, every `delayMs` for at most `tries` more
+ * times: a QEMU creates its QMP socket some time after it starts.
+ */
+async function retry(fn, { tries = 100, delayMs = 100 } = {}) {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (i >= tries) throw err;
+      await new Promise((r) => setTimeout(r, delayMs));
+    }
+  }
+}
+
+module.exports = { Lab, findTools, saveRam, differingPages, memoryOf, retry };
