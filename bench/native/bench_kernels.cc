@@ -12,6 +12,7 @@
 // busy machine; the medians are the figures to quote).
 #include "../../native/core/dispatch.h"
 #include "../../native/core/xbzrle.h"
+#include "../../native/test/rng.h"
 
 #include <algorithm>
 #include <chrono>
@@ -26,18 +27,6 @@
 namespace {
 
 constexpr size_t kPage = 4096;
-
-struct Rng {  // splitmix64
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-  uint8_t other(uint8_t x) { return static_cast<uint8_t>(x + 1 + below(255)); }
-};
 
 // ---- workloads (DESIGN.md "Measuring"), applied page by page ----
 

@@ -11,6 +11,7 @@
 // page or write past `limit` is caught, besides the guard-byte check.
 #include "../core/dispatch.h"
 #include "../core/xbzrle.h"
+#include "rng.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -36,19 +37,6 @@ long checks = 0;
       }                                                     \
     }                                                       \
   } while (0)
-
-struct Rng {  // splitmix64: small, deterministic, replayable by seed
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return n ? static_cast<size_t>(next() % n) : 0; }
-  uint8_t byte() { return static_cast<uint8_t>(next()); }
-  bool chance(double p) { return (next() >> 11) * (1.0 / 9007199254740992.0) < p; }
-};
 
 // ---- reference encoder and decoder, the plain reading of docs/FORMAT.md ----
 
@@ -159,7 +147,6 @@ const char* shape_name(int s) {
 }
 
 // A byte different from x.
-uint8_t other(Rng& r, uint8_t x) { return static_cast<uint8_t>(x + 1 + r.below(255)); }
 
 void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
   a.resize(size);
@@ -179,14 +166,14 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
       break;
     case kOneByte: {
       size_t at = r.below(4) == 0 ? size - 1 : r.below(4) == 0 ? 0 : r.below(size);
-      b[at] = other(r, a[at]);
+      b[at] = r.other(a[at]);
       break;
     }
     case kScattered: {
       size_t k = 1 + r.below(32);
       for (size_t j = 0; j < k; j++) {
         size_t at = r.below(size);
-        b[at] = other(r, a[at]);
+        b[at] = r.other(a[at]);
       }
       break;
     }
@@ -194,7 +181,7 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
       static const double ps[] = {0.01, 0.05, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99};
       double p = ps[r.below(8)];
       for (size_t i = 0; i < size; i++)
-        if (r.chance(p)) b[i] = other(r, a[i]);
+        if (r.chance(p)) b[i] = r.other(a[i]);
       break;
     }
     case kRuns: {
@@ -205,7 +192,7 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
         size_t scale = r.below(4);
         size_t n = 1 + (scale == 0 ? r.below(4) : scale == 1 ? r.below(40)
                         : scale == 2 ? r.below(300) : r.below(3000));
-        for (size_t j = i; j < i + n && j < size; j++) b[j] = other(r, a[j]);
+        for (size_t j = i; j < i + n && j < size; j++) b[j] = r.other(a[j]);
         scale = r.below(4);
         i += n + 1 + (scale == 0 ? r.below(4) : scale == 1 ? r.below(40)
                       : scale == 2 ? r.below(300) : r.below(3000));
@@ -213,11 +200,11 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
       break;
     }
     case kAllChanged:
-      for (size_t i = 0; i < size; i++) b[i] = other(r, a[i]);
+      for (size_t i = 0; i < size; i++) b[i] = r.other(a[i]);
       break;
     case kEveryOther: {
       size_t phase = r.below(2);
-      for (size_t i = phase; i < size; i += 2) b[i] = other(r, a[i]);
+      for (size_t i = phase; i < size; i += 2) b[i] = r.other(a[i]);
       break;
     }
     case kBoundaryRuns: {
@@ -226,7 +213,7 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
       for (size_t j = 0; j < k; j++) {
         size_t start = (r.below(size / 16 + 1) * 16 + r.below(3) + size - 1) % size;
         size_t len = r.below(3) == 0 ? 1 + r.below(3) : 15 + r.below(3) + 16 * r.below(5);
-        for (size_t x = start; x < start + len && x < size; x++) b[x] = other(r, a[x]);
+        for (size_t x = start; x < start + len && x < size; x++) b[x] = r.other(a[x]);
       }
       break;
     }
@@ -235,7 +222,7 @@ void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
       // one-byte and two-byte lengths all over long deltas.
       auto len = [&r]() { return r.below(20) ? 1 + r.below(3) : 120 + r.below(41); };
       for (size_t i = len() - 1; i < size; i += len()) {
-        for (size_t n = len(); n > 0 && i < size; n--, i++) b[i] = other(r, a[i]);
+        for (size_t n = len(); n > 0 && i < size; n--, i++) b[i] = r.other(a[i]);
       }
       break;
     }
