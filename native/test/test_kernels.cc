@@ -146,8 +146,6 @@ const char* shape_name(int s) {
   return names[s];
 }
 
-// A byte different from x.
-
 void make_pair(Rng& r, int shape, size_t size, Bytes& a, Bytes& b) {
   a.resize(size);
   switch (r.below(3)) {  // the old page: random, zero, or a low-entropy pattern
