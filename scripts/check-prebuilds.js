@@ -3,6 +3,9 @@
 //   - the symbol versions it needs are no newer than the baseline, Debian 12
 //     (glibc 2.36, GCC 12's libstdc++ and libgcc_s);
 //   - it needs no library beyond libc, libm, libgcc_s and libstdc++;
+//   - it imports only Node-API 8 functions (napi_*): every node_api_* one is
+//     newer or experimental, and Node 20.0 lacks them (the addon is built with
+//     NAPI_EXPERIMENTAL for basic finalizers only, native/addon/glue.h);
 //   - it loads, and every kernel it runs encodes like the portable kernel
 //     (x64 in this Node; arm64 in the registry's arm64 Node under qemu-aarch64).
 //
@@ -50,12 +53,14 @@ function inspect(file) {
     const [, family, v] = m;
     if (!versions[family] || cmp(v, versions[family]) > 0) versions[family] = v;
   }
+  const imports = [...readelf(['--dyn-syms'], file).matchAll(/\bUND\s+(\S+)$/gm)].map((m) => m[1].replace(/@.*/, ''));
   return {
     type: /Type:\s+(\S+)/.exec(header)?.[1],
     machine: /Machine:\s+(.*)/.exec(header)?.[1].trim(),
     stripped: !/\.symtab\b/.test(readelf(['-S'], file)),
     needed,
     versions,
+    nodeApi: imports.filter((f) => /^(napi|node_api)_/.test(f)),
   };
 }
 
@@ -100,6 +105,8 @@ function checkAll(root, { log = console.log } = {}) {
     if (!String(info.machine).includes(t.machine)) bad(`built for ${info.machine}, expected ${t.machine}`);
     if (!info.stripped) bad('not stripped (prebuildify --strip)');
     for (const lib of info.needed) if (!LIBRARIES.includes(lib)) bad(`needs ${lib} (allowed: ${LIBRARIES.join(', ')})`);
+    for (const f of info.nodeApi) if (!f.startsWith('napi_')) bad(`imports ${f}, a Node-API function newer than version 8`);
+    if (!info.nodeApi.includes('napi_create_function')) bad('imports no Node-API function: not an addon?');
     for (const [family, v] of Object.entries(info.versions)) {
       if (!(family in BASELINE)) bad(`needs ${family}_${v}, a symbol version family outside the baseline`);
       else if (cmp(v, BASELINE[family]) > 0) bad(`needs ${family}_${v}, newer than the baseline ${family}_${BASELINE[family]}`);
