@@ -270,13 +270,14 @@ async function main() {
   const sweeps = results.filter((r) => r.threads1);
   if (sweeps.length) {
     console.log(
-      `\nasync speedup over encodePages by threads (wall medians of one run; {idle: median over the rounds where other processes took < 0.1 core, and how many}):`,
+      `\nasync speedup over encodePages by threads (wall medians of one run; [CPU time async/sync]; {idle: median over the rounds where other processes took < 0.1 core, and how many}):`,
     );
     console.log(['regime', 'workload', 'defaults (no out)', ...threadCounts.map((t) => `threads ${t}`)].join('\t'));
     for (const r of sweeps) {
       const cell = (sync, a) => {
         const idle = idleRatio(sync, a);
-        return `${(sync.nsPerPage / a.nsPerPage).toFixed(2)} {${idle.ratio === null ? '-' : idle.ratio.toFixed(2)} of ${idle.rounds}}`;
+        // [CPU time async / sync: what the split costs in work, whatever the load]
+        return `${(sync.nsPerPage / a.nsPerPage).toFixed(2)} [${(a.cpuNsPerPage / sync.cpuNsPerPage).toFixed(3)}] {${idle.ratio === null ? '-' : idle.ratio.toFixed(2)} of ${idle.rounds}}`;
       };
       console.log(
         [r.regime, r.workload, cell(r.defaultSync, r.defaultAsync), ...threadCounts.map((t) => cell(r.encodePages, r[`threads${t}`]))].join('\t'),
