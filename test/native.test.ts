@@ -1,6 +1,7 @@
 // The native core without Node: the standalone kernel tests under
 // AddressSanitizer and UndefinedBehaviorSanitizer (every x86 kernel here; the
-// NEON kernel cross-built for arm64 and run under qemu-user), and a short
+// NEON kernel cross-built for arm64 and run under qemu-user), the async batch
+// core on real threads under ThreadSanitizer, and a short
 // libFuzzer run of every fuzz target. Tools missing outside CI: skipped with a
 // warning; in CI (.ci/run installs them) a missing tool fails the test.
 import { spawnSync } from 'node:child_process';
@@ -33,6 +34,12 @@ function when(tools: string[], name: string, fn: () => void, timeout: number): v
 when(['g++'], 'every x86 kernel equals the portable one, under ASan and UBSan', () => {
   const r = run('native/test/run.sh');
   expect(r.out).toMatch(/ok: \d+ checks/);
+  expect(r.status).toBe(0);
+}, 600_000);
+
+when(['g++'], 'the async batch core on real threads equals the one-thread loops, under TSan and UBSan', () => {
+  const r = run('native/test/run-batch.sh');
+  expect(r.out).toMatch(/batch_test: ok/);
   expect(r.status).toBe(0);
 }, 600_000);
 
