@@ -6,7 +6,7 @@
 // `xbzrle bench` and the peer harness. Plain node over the built package
 // (npm run build first).
 //
-//   node bench/js-vs-c.js [--rounds N] [--regime L2|COLD] [--workload NAME]... [--kernel NAME]
+//   npm run bench:js-vs-c -- [--rounds N] [--regime L2|COLD] [--workload NAME]... [--kernel NAME]
 //
 // The C loop runs in a child process on a copy of the bytes (written to a
 // temporary file); rounds alternate C and JS so that load changes hit both,
