@@ -52,8 +52,8 @@ test('the split: one work below 512 KiB per thread, chunks for late starters', (
   expect(split(3, P, 8)).toEqual([3, 1]); // never more works than pages
   const [works, chunk] = split(2048, P, 2);
   expect(works).toBe(2);
-  expect(chunk).toBeLessThanOrEqual(2048 / (2 * 8)); // at least 8 chunks per thread
-  expect(split(16384, P, 2)[1]).toBe(64); // at most 256 KiB per chunk
+  expect(chunk).toBeLessThanOrEqual(2048 / (2 * 16)); // at least 16 chunks per thread
+  expect(split(16384, P, 2)[1]).toBe(32); // at most 128 KiB per chunk
 });
 
 eachKernel((name) => {

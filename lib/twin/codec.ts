@@ -26,6 +26,61 @@ function ulebPut(out: Uint8Array, o: number, v: number): number {
   return o + 2;
 }
 
+// Index of the lowest set bit of a nonzero 32-bit value.
+function ctz(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
+// A zero byte of x flags its top bit here; the lowest flag is always a true
+// zero byte (a borrow can only flag bytes above one).
+function zeroBytes(x: number): number {
+  return ((x - 0x01010101) | 0) & ~x & 0x80808080;
+}
+
+// The pages as 32-bit words (little-endian byte order, as the platforms
+// Node runs on), or null when they do not sit at 4-byte-aligned offsets.
+function wordsOf(p: Uint8Array, words: number): Int32Array | null {
+  return words ? new Int32Array(p.buffer, p.byteOffset, words) : null;
+}
+
+// The first index at or after i where the pages differ (size if none). A
+// busy page's changes sit at unpredictable places: a byte loop would
+// mispredict its exit at each one, the word scan branches once per word.
+function zeroRunEnd(oldp: Uint8Array, newp: Uint8Array, ow: Int32Array | null, nw: Int32Array | null, i: number): number {
+  if (ow !== null && nw !== null) {
+    const words = ow.length;
+    let w = i >> 2;
+    if (w < words) {
+      let x = (ow[w] ^ nw[w]) & (-1 << ((i & 3) << 3));
+      while (x === 0 && ++w < words) x = ow[w] ^ nw[w];
+      if (x !== 0) return (w << 2) + (ctz(x) >> 3);
+      i = words << 2;
+    }
+  }
+  const size = newp.length;
+  while (i < size && oldp[i] === newp[i]) i++;
+  return i;
+}
+
+// The first index after i (byte i differs) where the pages agree, scanning
+// no further than end (returned when they differ all the way).
+function dataRunEnd(oldp: Uint8Array, newp: Uint8Array, ow: Int32Array | null, nw: Int32Array | null, i: number, end: number): number {
+  let j = i + 1;
+  if (ow !== null && nw !== null) {
+    const words = ow.length;
+    let w = j >> 2;
+    if (w < words) {
+      // The bytes before j count as differing.
+      let m = zeroBytes((ow[w] ^ nw[w]) | ((1 << ((j & 3) << 3)) - 1));
+      while (m === 0 && ++w < words && w << 2 < end) m = zeroBytes(ow[w] ^ nw[w]);
+      if (m !== 0) return Math.min(end, (w << 2) + (ctz(m) >> 3));
+      j = Math.min(end, w << 2);
+    }
+  }
+  while (j < end && oldp[j] !== newp[j]) j++;
+  return j;
+}
+
 /**
  * Writes the canonical delta of newp against oldp into out, never past
  * `limit` bytes. Returns its length, 0 when unchanged, -1 on overflow.
@@ -33,24 +88,14 @@ function ulebPut(out: Uint8Array, o: number, v: number): number {
  */
 export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, limit: number): number {
   const size = newp.length;
-  // Unchanged stretches dominate: when both pages sit at 4-byte-aligned
-  // offsets, skip them a 32-bit word at a time (a ~4x faster scan in V8).
   const words = ((oldp.byteOffset | newp.byteOffset) & 3) === 0 && size >= 64 ? size >> 2 : 0;
-  const ow = words ? new Int32Array(oldp.buffer, oldp.byteOffset, words) : null;
-  const nw = words ? new Int32Array(newp.buffer, newp.byteOffset, words) : null;
+  const ow = wordsOf(oldp, words);
+  const nw = wordsOf(newp, words);
   let i = 0;
   let o = 0;
   for (;;) {
     const zStart = i;
-    if (ow !== null && nw !== null) {
-      while (i < size && (i & 3) !== 0 && oldp[i] === newp[i]) i++;
-      if ((i & 3) === 0) {
-        let w = i >> 2;
-        while (w < words && ow[w] === nw[w]) w++;
-        i = w << 2;
-      }
-    }
-    while (i < size && oldp[i] === newp[i]) i++;
+    i = zeroRunEnd(oldp, newp, ow, nw, i);
     if (i === size) return o; // no trailing zero run
     const z = i - zStart;
     const zs = ulebSize(z);
@@ -58,9 +103,8 @@ export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, 
     if (room < zs + 2) return -1;
     // Scan no further than the limit allows, so hopeless pages stop early.
     const cap = room - zs - 1;
-    const end = Math.min(size, i + cap + 1);
     const nStart = i;
-    while (i < end && oldp[i] !== newp[i]) i++;
+    i = dataRunEnd(oldp, newp, ow, nw, i, Math.min(size, i + cap + 1));
     const n = i - nStart;
     if (n > cap || zs + ulebSize(n) + n > room) return -1;
     o = ulebPut(out, o, z);

@@ -30,37 +30,42 @@ bool EncodeJob::init(const EncodeBatch& b, size_t chunk_pages) {
 
 void EncodeJob::run() {
   for (;;) {
-    size_t c, base;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (next_ >= chunks_ || aborted()) return;
-      c = next_++;
-      // With every earlier chunk placed, the final place is known: write
-      // there and skip the move.
-      base = placed_ == c ? cursor_ : begin_of(c) * b_.limit;
-      chunk_[c].base = base;
-    }
-    size_t bytes = encode_range(b_, begin_of(c), end_of(c), base, &abort_);
     if (aborted()) return;
-    std::lock_guard<std::mutex> lock(mu_);
-    chunk_[c].bytes = bytes;
-    chunk_[c].done = true;
+    size_t c = next_.fetch_add(1);
+    if (c >= chunks_) return;
+    // With every earlier chunk placed, the final place is known (the cursor
+    // moves again only once this chunk is done): write there, skip the move.
+    size_t base = placed_.load() == c ? cursor_.load() : begin_of(c) * b_.limit;
+    chunk_[c].base = base;
+    chunk_[c].bytes = encode_range(b_, begin_of(c), end_of(c), base, &abort_);
+    if (aborted()) return;
+    chunk_[c].done.store(true);
     place_ready();
   }
 }
 
 void EncodeJob::place_ready() {
-  // In order: chunk c's destination can overlap chunk c-1's unmoved bytes,
-  // never those of a later chunk (each stays inside its own worst case).
-  while (placed_ < chunks_ && chunk_[placed_].done) {
-    const Chunk& ch = chunk_[placed_];
-    if (ch.base != cursor_) {
-      std::memmove(b_.out + cursor_, b_.out + ch.base, ch.bytes);
-      uint32_t shift = static_cast<uint32_t>(ch.base - cursor_);
-      for (size_t k = begin_of(placed_); k < end_of(placed_); k++) b_.offsets[k] -= shift;
+  // Sequentially consistent throughout: a thread that marks a chunk done and
+  // finds the flag taken leaves it to the placer, which looks at that chunk
+  // again after dropping the flag, so no done chunk is left unplaced.
+  for (;;) {
+    if (placing_.exchange(true)) return;
+    size_t p = placed_.load(), cursor = cursor_.load();
+    // In order: chunk p's destination can overlap chunk p-1's unmoved
+    // bytes, never those of a later chunk (each stays inside its worst case).
+    while (p < chunks_ && chunk_[p].done.load()) {
+      const Chunk& ch = chunk_[p];
+      if (ch.base != cursor) {
+        std::memmove(b_.out + cursor, b_.out + ch.base, ch.bytes);
+        uint32_t shift = static_cast<uint32_t>(ch.base - cursor);
+        for (size_t k = begin_of(p); k < end_of(p); k++) b_.offsets[k] -= shift;
+      }
+      cursor += ch.bytes;
+      cursor_.store(cursor);
+      placed_.store(++p);
     }
-    cursor_ += ch.bytes;
-    placed_++;
+    placing_.store(false);
+    if (p >= chunks_ || !chunk_[p].done.load()) return;
   }
 }
 

@@ -6,7 +6,6 @@
 
 #include <atomic>
 #include <cstddef>
-#include <mutex>
 
 #include "batch.h"
 
@@ -32,6 +31,9 @@ class BatchJob {
 // for its worst case), or straight at the final place when every chunk
 // before it is already placed. Finished chunks are moved down into place in
 // order, so `out` ends packed exactly as the one-thread loop packs it.
+// Nothing blocks: chunks are handed out by one atomic counter, and the
+// moves are made by whichever thread finds the next chunk in order done
+// (one at a time, by a flag no thread waits on), while the others encode.
 class EncodeJob : public BatchJob {
  public:
   ~EncodeJob();
@@ -39,24 +41,24 @@ class EncodeJob : public BatchJob {
   void run();
   // After every run() returned: all chunks placed (false after an abort or
   // when no run() ever started), and the bytes now packed in out.
-  bool complete() const { return placed_ == chunks_; }
-  size_t total() const { return cursor_; }
+  bool complete() const { return placed_.load() == chunks_; }
+  size_t total() const { return cursor_.load(); }
   size_t scratch_bytes() const { return chunks_ * sizeof(Chunk); }  // for the host's accounting
 
  private:
   struct Chunk {
-    size_t base;
-    size_t bytes;
-    bool done;
+    size_t base = 0;
+    size_t bytes = 0;
+    std::atomic<bool> done{false};
   };
-  void place_ready();  // mu_ held
+  void place_ready();
 
   EncodeBatch b_{};
   Chunk* chunk_ = nullptr;
-  std::mutex mu_;
-  size_t next_ = 0;    // next chunk to hand out (mu_)
-  size_t placed_ = 0;  // chunks [0, placed_) sit packed in out (mu_)
-  size_t cursor_ = 0;  // end of the packed bytes (mu_)
+  std::atomic<size_t> next_{0};       // next chunk to hand out
+  std::atomic<bool> placing_{false};  // a thread is moving chunks into place
+  std::atomic<size_t> placed_{0};     // chunks [0, placed_) sit packed in out
+  std::atomic<size_t> cursor_{0};     // end of the packed bytes
 };
 
 // Decoding: chunks are independent (pages are distinct: the addon runs a

@@ -1,7 +1,7 @@
 // batch_test.cc: the batch core without Node. EncodeJob/DecodeJob run on
 // real threads with every chunk size must equal the one-thread loops; an
 // abort from another thread must stop them. ThreadSanitizer and UBSan catch
-// races and overflows in the chunk hand-out and packing:
+// races and overflows in the chunk hand-out and the in-order placement:
 //   native/test/run.sh batch
 #include <cstdio>
 #include <cstdlib>

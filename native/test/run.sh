@@ -27,4 +27,4 @@ esac
 $CXX -std=c++17 -O1 -g -Wall -Wextra -Werror -fno-omit-frame-pointer \
   $sanitizers -fno-sanitize-recover=all \
   -I"$core_dir" -o "$out/$src" "$root/native/test/$src.cc" $srcs
-ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} exec "$out/$src" "$@"
+ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1} exec "$out/$src" "$@"
