@@ -246,13 +246,24 @@ describe('sampled profiling: 1/8 of the pages of a 256 MiB dirtier', () => {
     for (let i = 0; i < e.length; i++) expect({ policy: e[i].policy, size: e[i].size, error: Math.abs(s[i].hitRate - e[i].hitRate) <= 0.02 }).toEqual({ policy: e[i].policy, size: e[i].size, error: true });
   });
 
-  test('live, sampled against every page: the curves within 2 points, the dirty rate within 5%', () => {
+  // Two live runs also differ in when their passes end (reading every page
+  // takes longer): at the 32 MiB knee, where the hot pages sharing a slot
+  // are written exactly half a period apart, that alone moved the exact
+  // hit rate by 3.5 points between runs. So live: within 2 points from the
+  // hot set's size up (the plateau), within 5 below; the 2-point claim at
+  // every size is the same-trace test above.
+  test('live, sampled against every page: the plateau within 2 points, the curve within 5, the dirty rate within 5%', () => {
+    const P = d.pageSize;
+    let compared = 0;
     for (const c of sampled.curve) {
-      const e = full.curve.find((x) => x.policy === c.policy && x.size === c.size);
-      if (!e) continue;
+      const e = full.curve.find((x) => x.policy === c.policy && x.size === c.size)!;
       expect(c.sampled).toBe(true);
-      expect({ policy: c.policy, size: c.size, error: Math.abs(c.hitRate - e.hitRate) <= 0.02 }).toEqual({ policy: c.policy, size: c.size, error: true });
+      const tolerance = c.size >= HOT * P ? 0.02 : 0.05;
+      expect({ policy: c.policy, size: c.size, error: Math.abs(c.hitRate - e.hitRate) <= tolerance }).toEqual({ policy: c.policy, size: c.size, error: true });
+      compared++;
     }
+    expect(compared).toBe(full.curve.length);
+    expect(sampled.curve.some((c) => c.size >= HOT * P)).toBe(true);
     expect(Math.abs(sampled.dirty.pagesPerSecond - full.dirty.pagesPerSecond) / full.dirty.pagesPerSecond).toBeLessThan(0.05);
     expect(Math.abs(sampled.workingSet.pages - full.workingSet.pages) / full.workingSet.pages).toBeLessThan(0.05);
   });
@@ -640,9 +651,10 @@ describe('soft-dirty tracking, against a fake /proc', () => {
 });
 
 describe("the 'auto' sample rate (docs/PROFILE.md's model table)", () => {
-  test('0.1 core per 1 s pass: every page up to 2 GiB, then a power of two', () => {
+  test('0.1 core per 1 s pass: every page up to 204 MiB, then a power of two', () => {
     const GiB = 2 ** 30;
-    expect(autoSampleRate('content', 0.5 * GiB)).toBe(1);
+    expect(autoSampleRate('content', 0.125 * GiB)).toBe(1);
+    expect(autoSampleRate('content', 0.5 * GiB)).toBe(1 / 4);
     expect(autoSampleRate('content', 6 * GiB)).toBe(1 / 32);
     expect(autoSampleRate('content', 64 * GiB)).toBe(1 / 512);
     expect(autoSampleRate('content', 1024 * GiB)).toBe(1 / 8192);

@@ -15,10 +15,17 @@
 //   with a scaled cache). For caches of at least M sets this is the set
 //   sample exactly: compress(p) mod (S x rate) = compress(p mod S).
 // A random choice of a run per group (not the same one in every group)
-// keeps the sample from aliasing with strided layouts; M spans at least
-// 2048 groups, so there are at least 2048 independent choices.
+// keeps the sample from aliasing with strided layouts. M is a trade: the
+// scaled cache keeps the load of each slot but not which pages share it,
+// and a workload can tie the timing of pages that share a set (the
+// dirtier's multiplicative order writes pages p and p + S exactly half a
+// period apart: 4% hits exactly, 26% from a scaled cache), so as much of
+// the curve as possible should come from whole sets. The default M is 16
+// groups: 16 independent choices, and whole sets from caches of 16 x run /
+// rate sets up (8 MiB at 1/8, 32 MiB at 1/32, 512 MiB at 1/512 for 4 KiB
+// pages in runs of 16).
 import { mix32 } from './cache-sim';
-import { isPowerOfTwo, nextPowerOfTwo } from '../util/sizes';
+import { isPowerOfTwo } from '../util/sizes';
 
 const SEED = 0x5bd1e995;
 
@@ -31,7 +38,7 @@ export interface PageSampleSpec {
   rate: number;
   /** Pages per sampled run, a power of two (default 1). */
   run?: number;
-  /** M, pages: the sample repeats every M pages (default max(32768, 2048 x run / rate)). */
+  /** M, pages: the sample repeats every M pages (default 16 x run / rate). */
   units?: number;
 }
 
@@ -59,7 +66,7 @@ export class PageSample {
     this.run = run;
     this.groupPages = run / this.rate;
     this.groupRuns = 1 / this.rate;
-    const units = spec.units ?? Math.max(32768, nextPowerOfTwo(2048 * this.groupPages));
+    const units = spec.units ?? 16 * this.groupPages;
     if (!isPowerOfTwo(units) || units < this.groupPages || units > 2 ** 52) {
       throw new RangeError(`units must be a power of two of at least run / rate (${this.groupPages}) pages, received ${units}`);
     }
