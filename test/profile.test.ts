@@ -659,8 +659,9 @@ describe("the 'auto' sample rate (docs/PROFILE.md's model table)", () => {
     expect(autoSampleRate('content', 64 * GiB)).toBe(1 / 512);
     expect(autoSampleRate('content', 1024 * GiB)).toBe(1 / 8192);
     expect(autoSampleRate('content', 1024 * GiB, 16)).toBe(1 / 512); // a longer interval reads more per pass
-    expect(autoSampleRate('soft-dirty', 6 * GiB)).toBe(1);
-    expect(autoSampleRate('soft-dirty', 1024 * GiB)).toBe(1 / 128);
+    expect(autoSampleRate('soft-dirty', 2 * GiB)).toBe(1);
+    expect(autoSampleRate('soft-dirty', 64 * GiB)).toBe(1 / 32);
+    expect(autoSampleRate('soft-dirty', 1024 * GiB)).toBe(1 / 512);
   });
 });
 

@@ -83,12 +83,13 @@ export interface ProfileInfo {
 }
 
 /**
- * What one core reads and checks per second, in bytes of profiled memory,
- * measured here (docs/PROFILE.md, "Sampling model and cost"): content
- * fingerprints read and hash 64 KiB runs through /proc/PID/mem; soft-dirty
- * reads 8 bytes of pagemap per page.
+ * What one core watches per second, in bytes of profiled memory, from what
+ * was measured here with margin for a busy host (docs/PROFILE.md, "Sampling
+ * model and cost"): content fingerprints read and hash 64 KiB runs through
+ * /proc/PID/mem (2.5-3.3 GiB/s measured); soft-dirty reads 128 bytes of
+ * pagemap per run of 16 pages (1.3 us a read: 48 GiB/s).
  */
-export const WATCH_BYTES_PER_CORE_SECOND: Record<TrackingMethod, number> = { content: 2 * 2 ** 30, 'soft-dirty': 128 * 2 ** 30 };
+export const WATCH_BYTES_PER_CORE_SECOND: Record<TrackingMethod, number> = { content: 2 * 2 ** 30, 'soft-dirty': 32 * 2 ** 30 };
 
 /** The share of a core the 'auto' sample rate lets a pass take. */
 export const PROFILER_CORE_SHARE = 0.1;
