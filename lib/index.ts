@@ -47,6 +47,7 @@ export type { RamRecord, RecordType, RecordErrorReason, RecordWriterOptions, Rec
 export type { Address } from './util/checks';
 export { CacheAdvisor, PAYS_AT, SAVING_TOLERANCE } from './advisor/advisor';
 export type { CacheAdvisorOptions, AddPassOptions, CurvePoint, RecommendOptions, Recommendation, LimitedBy, TraceStats, TradeoffRow } from './advisor/advisor';
+export type { PageSampleSpec } from './advisor/page-sample';
 export { parseBytes, parseBudget, formatBytes } from './util/sizes';
 export { Governor, cacheCost, largestCacheWithin } from './govern';
 export type { GovernorOptions, MigrateOptions, Decision, Progress, VmReport, VmStatus } from './govern';

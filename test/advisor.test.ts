@@ -2,7 +2,8 @@
 // cases of both policies, spatial sampling against exact simulation,
 // savings, recommendations and their sentences, argument checks.
 import { CacheAdvisor, PageCache, PAYS_AT, SAVING_TOLERANCE, formatBytes, parseBudget, parseBytes } from '../lib';
-import { CacheSim, setSample } from '../lib/advisor/cache-sim';
+import { CacheSim } from '../lib/advisor/cache-sim';
+import { PageSample } from '../lib/advisor/page-sample';
 import { decodePass, storePass } from '../lib/advisor/pass-store';
 import { referenceSim } from './helpers/cache-reference';
 import { eachBackend } from './helpers/backends';
@@ -171,20 +172,84 @@ describe('spatial sampling', () => {
     }
   });
 
-  test('sampled sets are the same for every cache size (one pre-filter serves all)', () => {
-    const s = setSample(1024, 1 / 8);
-    expect(s.kept).toBeGreaterThan(64);
-    expect(s.kept).toBeLessThan(192);
-    // A sampled cache keeps only its sampled sets' state.
-    const full = new CacheSim('qemu', 2 ** 16);
-    const part = new CacheSim('qemu', 2 ** 16, s);
-    expect(part.stateBytes).toBeLessThan(full.stateBytes / 4);
-    expect(() => new CacheSim('qemu', 512, s)).toThrow(RangeError);
+  test('a page sample: one run per group, chosen by page mod M; dense compressed numbers', () => {
+    const s = new PageSample({ rate: 1 / 8, run: 16, units: 4096 });
+    expect(s.groupPages).toBe(128);
+    const span = 3 * 4096;
+    const runs: [number, number][] = [];
+    s.forEachRun(0, span, (first, count) => void runs.push([first, count]));
+    let sampled = 0;
+    for (let p = 0; p < span; p++) {
+      const inRun = runs.some(([f, c]) => p >= f && p < f + c);
+      expect(s.has(p)).toBe(inRun);
+      // The same pages every M: whole sets of caches with >= M sets.
+      expect(s.has(p)).toBe(s.has(p % 4096));
+      if (s.has(p)) {
+        expect(s.compress(p)).toBe(sampled); // dense and ascending
+        sampled++;
+      }
+    }
+    // Exactly one run of 16 per group of 128 pages; the runs differ between groups.
+    expect(sampled).toBe(span / 8);
+    expect(s.sampledIn(span)).toBe(sampled);
+    expect(s.compressedSize(span)).toBe(sampled);
+    expect(new Set(runs.map(([f]) => f % 128)).size).toBeGreaterThan(4);
+    // A stretch that starts or ends inside a run is clipped to it.
+    const clipped: [number, number][] = [];
+    s.forEachRun(runs[1][0] + 3, 200, (first, count) => void clipped.push([first, count]));
+    expect(clipped[0]).toEqual([runs[1][0] + 3, 13]);
+    expect(() => new PageSample({ rate: 0.3 })).toThrow(RangeError);
+    expect(() => new PageSample({ rate: 1 / 8, run: 16, units: 64 })).toThrow(RangeError);
   });
 
   test("'auto' is exact up to 2^18 distinct pages", () => {
     const a = advisorOf(skewed(2 ** 14, 3, 4000, 5));
     expect(a.curve().every((c) => !c.sampled)).toBe(true);
+  });
+});
+
+describe('page-sampled traces (what a sampled profile records)', () => {
+  /** A hot set rewritten in a scattered order, each page every `period` passes, in a larger memory. */
+  function scatteredHot(hot: number, passes: number, period: number): number[][] {
+    return Array.from({ length: passes }, (_, g) => {
+      const out: number[] = [];
+      for (let i = 0; i < hot; i++) if ((Math.imul(i, 2654435761) >>> 0) % period === g % period) out.push(i);
+      return out;
+    });
+  }
+  const traces: [string, number[][]][] = [
+    ['skewed random', skewed(2 ** 17, 12, 24000, 21)],
+    ['uniform random', skewed(2 ** 17, 12, 24000, 22, 1)],
+    ['hot block and scan', scanAndHot(2 ** 17, 12, 12000, 12000)],
+    ['scattered hot set', scatteredHot(2 ** 15, 12, 2)],
+  ];
+  test.each(traces)('%s: only the sampled pages, every size within 2 points of the exact curve', (_name, passes) => {
+    const spec = { rate: 1 / 8, run: 16 };
+    const sample = new PageSample(spec);
+    const exact = advisorOf(passes, { sampling: 1 });
+    const sampled = advisorOf(
+      passes.map((p) => p.filter((x) => sample.has(x))),
+      { pageSample: spec },
+    );
+    const sizes = exact.defaultSizes();
+    const e = exact.curve(sizes);
+    const s = sampled.curve(sizes);
+    expect(s.every((c) => c.sampled)).toBe(true);
+    const worst = Math.max(...e.map((c, i) => Math.abs(s[i].hitRate - c.hitRate)));
+    expect(worst).toBeLessThanOrEqual(0.02);
+    // Counts are estimates for the whole memory.
+    expect(Math.abs(sampled.stats().events - exact.stats().events) / exact.stats().events).toBeLessThan(0.1);
+    expect(sampled.stats().sampleRate).toBe(1 / 8);
+  });
+
+  test('pages outside the sample are refused; the sample is checked', () => {
+    const a = new CacheAdvisor({ pageSample: { rate: 1 / 8, run: 16 } });
+    const s = new PageSample({ rate: 1 / 8, run: 16 });
+    let outside = 0;
+    while (s.has(outside)) outside++;
+    expect(() => a.addPass([outside * P])).toThrow(/not in the pageSample/);
+    expect(() => new CacheAdvisor({ pageSample: { rate: 0.3 } })).toThrow(RangeError);
+    expect(() => new CacheAdvisor({ pageSample: 'half' as unknown as { rate: number } })).toThrow(TypeError);
   });
 });
 

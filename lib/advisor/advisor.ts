@@ -1,7 +1,8 @@
 // advisor.ts: CacheAdvisor, miss-ratio curves and XBZRLE cache-size advice
 // from a trace of dirty passes (one pass per pre-copy iteration).
 import * as os from 'node:os';
-import { CacheSim, POLICIES, inSample, setSample, setsOf, type CachePolicy, type SetSample } from './cache-sim';
+import { CacheSim, POLICIES, setsOf, type CachePolicy } from './cache-sim';
+import { PageSample, type PageSampleSpec } from './page-sample';
 import { decodePass, passBytes, storePass, type StoredPass } from './pass-store';
 import { MAX_PAGE_SIZE, checkInteger, checkOptions } from '../util/checks';
 import { floorPowerOfTwo, formatBytes, formatPercent, isPowerOfTwo, nextPowerOfTwo, parseBudget } from '../util/sizes';
@@ -39,18 +40,27 @@ export interface CacheAdvisorOptions {
   policies?: readonly CachePolicy[];
   /**
    * Spatial sampling (SHARDS-style) for large caches: the fraction of cache
-   * sets simulated, in (0, 1]; 1 simulates every set (exact). 'auto'
-   * (default) is exact up to 2^18 distinct pages (1 GiB of 4 KiB pages) and
-   * samples 2^18 / distinct pages (a power of two, at least 1/256) above.
-   * Only caches with at least `sampleUnits` sets are sampled.
+   * sets simulated, in (0, 1] (rounded down to a power of two); 1 simulates
+   * every set (exact). 'auto' (default) is exact up to 2^18 distinct pages
+   * (1 GiB of 4 KiB pages) and samples 2^18 / distinct pages (a power of
+   * two, at least 1/256) above. Only caches with at least `sampleUnits` sets
+   * are sampled. Not used for a trace that is page-sampled already (`pageSample`).
    */
   sampling?: number | 'auto';
   /**
-   * M, a power of two: a set is sampled when hash(set mod M) is below the
-   * threshold. Default: max(32768, 2048 / rate), so at least ~2048 distinct
-   * units are kept.
+   * M, a power of two: whether a set is sampled depends on set mod M
+   * (page-sample.ts). Default: max(32768, 2048 / rate), so at least 2048
+   * independent choices are made.
    */
   sampleUnits?: number;
+  /**
+   * The trace holds only the pages of this sample (a sampled profile:
+   * `xbzrle profile --sample-rate`). Every size is then estimated from it:
+   * caches of at least `units` sets from whole sampled sets, smaller ones as
+   * a cache scaled by the rate over the sampled pages; counts are scaled by
+   * 1 / rate to the whole memory.
+   */
+  pageSample?: PageSampleSpec;
   /** Bytes of guest RAM, so that advice can give the cache as a share of it. */
   ramBytes?: number;
 }
@@ -145,9 +155,11 @@ export interface Recommendation {
   curve: CurvePoint[];
 }
 
-/** What a trace holds, for reports. */
+/** What a trace holds, for reports. Counts are of the whole memory: for a page-sampled trace, the sample's counts / rate. */
 export interface TraceStats {
   passes: number;
+  /** The fraction of pages the trace holds (1, or its pageSample's rate). */
+  sampleRate: number;
   /** Dirty pages over all passes (a page counts once per pass). */
   events: number;
   distinctPages: number;
@@ -209,6 +221,10 @@ export class CacheAdvisor {
   ramBytes: number | null;
   private readonly sampling: number | 'auto';
   private readonly sampleUnitsOption: number | undefined;
+  /** The sample the trace was taken with, or null for a full trace. */
+  readonly pageSample: PageSample | null;
+  // Counts in the trace stand for scale times as many in the whole memory.
+  private readonly scale: number;
   private readonly passes: StoredPass[] = [];
   private events = 0;
   private memo = new Map<string, CurvePoint>();
@@ -228,6 +244,9 @@ export class CacheAdvisor {
       throw new RangeError(`sampleUnits must be a power of two >= 2, received ${options.sampleUnits}`);
     }
     this.sampleUnitsOption = options.sampleUnits;
+    checkOptions(options.pageSample, 'pageSample');
+    this.pageSample = options.pageSample === undefined ? null : new PageSample(options.pageSample);
+    this.scale = this.pageSample ? 1 / this.pageSample.rate : 1;
     this.ramBytes = options.ramBytes ?? null;
   }
 
@@ -259,6 +278,7 @@ export class CacheAdvisor {
       const a = addresses[i];
       if (!(a >= 0) || !Number.isSafeInteger(Math.floor(a))) throw new RangeError(`addresses[${i}] must be a non-negative safe integer, received ${a}`);
       pages[i] = Math.floor(a / P);
+      if (this.pageSample && !this.pageSample.has(pages[i])) throw new RangeError(`addresses[${i}] (page ${pages[i]}) is not in the pageSample the trace was taken with`);
     }
     const hb = options.hitBytes;
     if (hb && hb.length !== n) throw new RangeError(`hitBytes must have one entry per address (${n}), received ${hb.length}`);
@@ -303,12 +323,14 @@ export class CacheAdvisor {
       }
     }
     const share = (x: number): number => (weight > 0 ? x / weight : 0);
+    const k = this.scale;
     this.statsMemo = {
       passes: this.passes.length,
-      events: this.events,
-      distinctPages: distinct,
+      sampleRate: 1 / k,
+      events: this.events * k,
+      distinctPages: distinct * k,
       span: distinct ? hi - lo + 1 : 0,
-      reDirtied: this.events - distinct,
+      reDirtied: (this.events - distinct) * k,
       known: { weight, unchanged: share(unchanged), encodable: share(encodable), overflow: share(overflow), meanBytes: weight > 0 ? bytes / weight : null },
     };
     return this.statsMemo;
@@ -507,26 +529,33 @@ export class CacheAdvisor {
     };
   }
 
-  private samplingRate(): number {
-    if (this.sampling !== 'auto') return this.sampling;
-    const d = this.stats().distinctPages;
-    return d <= 2 ** 18 ? 1 : Math.max(1 / 256, floorPowerOfTwo(2 ** 18 / d) || 1 / 256);
+  // The sample the simulation uses: the trace's own, else one of the sets
+  // of large caches (null: exact).
+  private simSample(): PageSample | null {
+    if (this.pageSample) return this.pageSample;
+    let rate: number;
+    if (this.sampling !== 'auto') rate = floorPowerOfTwo(this.sampling);
+    else {
+      const d = this.stats().distinctPages;
+      rate = d <= 2 ** 18 ? 1 : Math.max(1 / 256, floorPowerOfTwo(2 ** 18 / d) || 1 / 256);
+    }
+    return rate < 1 ? new PageSample({ rate, units: this.sampleUnitsOption ?? Math.max(32768, nextPowerOfTwo(2048 / rate)) }) : null;
   }
 
   private simulate(todo: { policy: CachePolicy; size: number }[]): void {
     const P = this.pageSize;
-    const rate = this.samplingRate();
-    const units = this.sampleUnitsOption ?? Math.max(32768, nextPowerOfTwo(2048 / rate));
-    const sample: SetSample | null = rate < 1 ? setSample(units, rate) : null;
+    const sample = this.simSample();
     const buf = new Float64Array(this.maxPassCount());
-    const sampledCase = (t: { policy: CachePolicy; size: number }): boolean => sample !== null && setsOf(t.policy, t.size / P) >= units;
-    // Exact simulations walk the whole trace; sampled ones share one
-    // pre-filtered copy of the sampled events.
-    const sampledTrace = todo.some(sampledCase) ? this.filterTrace(sample!, buf) : null;
+    // A full trace samples only caches with whole sets in the sample; a
+    // page-sampled trace has nothing else, so every size comes from it.
+    const sampledCase = (t: { policy: CachePolicy; size: number }): boolean => sample !== null && (this.pageSample !== null || setsOf(t.policy, t.size / P) >= sample.units);
+    // Exact simulations walk the whole trace; sampled ones share one copy of
+    // the sampled events, numbered densely, run through a cache scaled by the rate.
+    const sampledTrace = todo.some(sampledCase) ? this.compressTrace(sample!, buf) : null;
     for (const t of todo) {
       const slots = t.size / P;
       const sampled = sampledCase(t);
-      const sim = new CacheSim(t.policy, slots, sampled ? sample : null);
+      const sim = new CacheSim(t.policy, sampled ? Math.max(1, slots * sample!.rate) : slots);
       if (sampled) {
         sampledTrace!.forEach((p, g) => sim.runPass(p.pages, p.pages.length, g + 1, p.knownPages, p.knownBytes, p.weight));
       } else {
@@ -536,16 +565,17 @@ export class CacheAdvisor {
     }
   }
 
-  private filterTrace(sample: SetSample, buf: Float64Array): { pages: Float64Array; knownPages: Float64Array; knownBytes: Float64Array; weight: number }[] {
+  // The sampled events of each pass, pages numbered densely (PageSample.compress).
+  private compressTrace(sample: PageSample, buf: Float64Array): { pages: Float64Array; knownPages: Float64Array; knownBytes: Float64Array; weight: number }[] {
     return this.passes.map((p) => {
       const n = decodePass(p, buf);
       const pages: number[] = [];
-      for (let i = 0; i < n; i++) if (inSample(sample, buf[i])) pages.push(buf[i]);
+      for (let i = 0; i < n; i++) if (sample.has(buf[i])) pages.push(sample.compress(buf[i]));
       const kp: number[] = [];
       const kb: number[] = [];
       for (let k = 0; k < p.knownPages.length; k++) {
-        if (inSample(sample, p.knownPages[k])) {
-          kp.push(p.knownPages[k]);
+        if (sample.has(p.knownPages[k])) {
+          kp.push(sample.compress(p.knownPages[k]));
           kb.push(p.knownBytes[k]);
         }
       }
@@ -555,7 +585,7 @@ export class CacheAdvisor {
 
   private point(policy: CachePolicy, size: number, sim: CacheSim, sampled: boolean): CurvePoint {
     const P = this.pageSize;
-    const total = this.events;
+    const total = this.events * this.scale;
     const scale = sim.events > 0 ? total / sim.events : 0;
     const hits = sim.hits * scale;
     const misses = sim.misses * scale;

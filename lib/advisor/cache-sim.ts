@@ -2,14 +2,10 @@
 // dirty passes (docs/FORMAT.md §3), one cache size and policy at a time.
 //
 // Both policies index by set = page & (sets - 1), so the sets of a cache are
-// independent of each other. Spatial sampling (SHARDS) therefore samples
-// SETS: a set is simulated when hash(set mod M) is below a threshold, with
-// every page that maps to it, and the counts are scaled. Sampling pages by
-// their own hash and shrinking the cache instead would invent conflicts
-// between neighbouring pages that a direct-mapped cache never has, a bias
-// that contiguous memory (the normal case) makes large. Because the test
-// looks only at set mod M, one pre-filtered sample serves every cache with
-// at least M sets; smaller caches are simulated exactly.
+// independent of each other. Spatial sampling (page-sample.ts) therefore
+// keeps whole sets for large caches, and runs a cache scaled by the sample
+// rate over the sampled pages numbered densely; the simulation here is the
+// same either way.
 
 /** 'qemu': direct-mapped with QEMU's age rule; 'associative': 8-way sets with PageCache's victim rule. */
 import type { CachePolicy } from '../migration/cache';
@@ -20,16 +16,6 @@ export const POLICIES: readonly CachePolicy[] = ['qemu', 'associative'];
 
 /** Ways per set of the 'associative' policy (fewer when the cache has fewer slots). */
 export const ASSOCIATIVE_WAYS = 8;
-
-/** Which sets a sampled simulation keeps: set mod M must be a sampled unit. */
-export interface SetSample {
-  /** M, a power of two. */
-  readonly units: number;
-  /** rank[u] = index of unit u among the sampled units, or -1. */
-  readonly rank: Int32Array;
-  /** Number of sampled units. */
-  readonly kept: number;
-}
 
 /** Counts from one simulation (over the events it saw: all, or the sample). */
 export interface SimCounts {
@@ -49,20 +35,6 @@ export function mix32(x: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x85ebca6b);
   x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35);
   return (x ^ (x >>> 16)) >>> 0;
-}
-
-/** Builds the set sample: units u in [0, M) with mix32(u ^ seed) < rate * 2^32. */
-export function setSample(units: number, rate: number, seed = 0x5bd1e995): SetSample {
-  const rank = new Int32Array(units).fill(-1);
-  const threshold = rate * 2 ** 32;
-  let kept = 0;
-  for (let u = 0; u < units; u++) if (mix32(u ^ seed) < threshold) rank[u] = kept++;
-  return { units, rank, kept };
-}
-
-/** True when the unit of this page is sampled (the pre-filter). */
-export function inSample(s: SetSample, page: number): boolean {
-  return s.rank[(page >>> 0) & (s.units - 1)] >= 0;
 }
 
 /** Ways actually used by a cache of `slots` slots under `policy`. */
@@ -92,8 +64,6 @@ export class CacheSim implements SimCounts {
   private readonly ages: Int32Array;
   private readonly ways: number;
   private readonly setMask: number;
-  private readonly sample: SetSample | null;
-  private readonly unitShift: number;
   // Walk direction over lookups, as the real associative cache keeps it.
   private dir = 0;
   private lastPage = 0;
@@ -101,19 +71,12 @@ export class CacheSim implements SimCounts {
   /**
    * @param policy the replacement policy
    * @param slots  total page slots, a power of two up to 2^31
-   * @param sample when given, simulate only the sampled sets (the cache must
-   *               have at least `sample.units` sets)
    */
-  constructor(readonly policy: CachePolicy, readonly slots: number, sample: SetSample | null = null) {
+  constructor(readonly policy: CachePolicy, readonly slots: number) {
     this.ways = waysOf(policy, slots);
-    const sets = slots / this.ways;
-    if (sample && sets < sample.units) throw new RangeError(`a sampled cache needs at least ${sample.units} sets, this one has ${sets}`);
-    this.setMask = sets - 1;
-    this.sample = sample;
-    this.unitShift = sample ? Math.log2(sample.units) : 0;
-    const keptSets = sample ? (sets / sample.units) * sample.kept : sets;
-    this.tags = new Float64Array(keptSets * this.ways).fill(-1);
-    this.ages = new Int32Array(keptSets * this.ways);
+    this.setMask = slots / this.ways - 1;
+    this.tags = new Float64Array(slots).fill(-1);
+    this.ages = new Int32Array(slots);
   }
 
   /** Bytes of simulation state. */
@@ -130,13 +93,9 @@ export class CacheSim implements SimCounts {
     else this.runAssociative(pages, n, gen, knownPages, knownBytes, weight);
   }
 
-  // Set index in the state arrays, or -1 when the set is not sampled.
+  // Set index in the state arrays.
   private index(page: number): number {
-    const set = (page >>> 0) & this.setMask;
-    const s = this.sample;
-    if (!s) return set;
-    const r = s.rank[set & (s.units - 1)];
-    return r < 0 ? -1 : (set >>> this.unitShift) * s.kept + r;
+    return (page >>> 0) & this.setMask;
   }
 
   private runDirect(pages: Float64Array, n: number, gen: number, kp: Float64Array, kb: Float64Array, weight: number): void {
@@ -150,7 +109,6 @@ export class CacheSim implements SimCounts {
     for (let i = 0; i < n; i++) {
       const page = pages[i];
       const idx = this.index(page);
-      if (idx < 0) continue;
       events++;
       if (tags[idx] === page) {
         // Hit: QEMU refreshes the age so the page is kept.
@@ -186,7 +144,6 @@ export class CacheSim implements SimCounts {
     for (let i = 0; i < n; i++) {
       const page = pages[i];
       const idx = this.index(page);
-      if (idx < 0) continue;
       this.events++;
       // The real cache tracks the direction of the walk over its lookups.
       if (page !== this.lastPage) {

@@ -44,7 +44,13 @@ export async function adviseCommand(v: Record<string, unknown>, positionals: str
   }
   const h = reader.head;
   checkBudget(options, h.pageSize);
-  const an = new ProfileAnalysis(h.pageSize, { sampling: options.sampling });
+  let an: ProfileAnalysis;
+  try {
+    an = new ProfileAnalysis(h.pageSize, { sampling: options.sampling, pageSample: h.sample });
+  } catch (err) {
+    reader.close();
+    throw failed(`${file}: malformed trace: HEAD sample: ${(err as Error).message}`);
+  }
   const store = new ContentStore(h.pageSize, Infinity);
   let totalPages = 0;
   let withContents = false;
@@ -82,6 +88,7 @@ export async function adviseCommand(v: Record<string, unknown>, positionals: str
       contentBudget: h.contentBudget,
       // Contents were re-encoded here: time the encoder on them; else the recorded figure.
       encodeMicrosPerPage: withContents ? store.calibrate() : (end?.encodeMicrosPerPage ?? null),
+      sampling: h.sample ? { ...h.sample, readBytesPerPass: end?.readBytesPerPass ?? null, watchedPagesPerPass: end?.watchedPagesPerPass ?? null } : null,
     },
     options,
   );

@@ -3,7 +3,8 @@
 import type { ParseArgsConfig } from 'node:util';
 import { ProfileAnalysis } from '../profile/analysis';
 import { ProfileError } from '../profile/errors';
-import { runProfile, type PassRecord, type Profiler } from '../profile/profiler';
+import { checkSampleRate } from '../advisor/page-sample';
+import { runProfile, type PassRecord, type ProfileInfo, type Profiler } from '../profile/profiler';
 import { TraceWriter, type TraceContents } from '../profile/trace';
 import { formatBytes } from '../util/sizes';
 import { ANALYSIS_HELP, ANALYSIS_OPTIONS, MAX_BUDGET, analysisOptions, emit } from './analysis-options';
@@ -28,8 +29,12 @@ Profiling:
                        "memfd:pc.ram")
   --method NAME        auto (default: soft-dirty bits when the kernel has them,
                        else content fingerprints), soft-dirty or content
+  --sample-rate RATE   the share of pages watched: auto (default: as many as
+                       one pass reads in 0.1 core, a power of two), 1 (every
+                       page), or 1/2, 1/4, ... 1/16777216 (also 0.03125)
   --content-budget SIZE  memory for page copies used to classify dirty pages
-                       (default 1% of the profiled memory, at least 4M);
+                       (default 0.5% of the profiled memory or the sampled
+                       pages' bytes, whichever is smaller, at least 4M);
                        above it, a spatial sample of pages is classified
   --record FILE        write the dirty trace (docs/TRACE-FORMAT.md)
   --record-contents WHAT  none (addresses only), outcomes (default: plus each
@@ -45,6 +50,7 @@ export const PROFILE_OPTIONS: ParseArgsConfig['options'] = {
   region: { type: 'string', multiple: true },
   method: { type: 'string' },
   'content-budget': { type: 'string' },
+  'sample-rate': { type: 'string' },
   record: { type: 'string' },
   'record-contents': { type: 'string' },
   quiet: { type: 'boolean' },
@@ -64,6 +70,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   if (interval > duration) throw usageError(`--interval ${interval} s is longer than --duration ${duration} s`);
   const method = parseEnum(v.method ?? 'auto', '--method', ['auto', 'soft-dirty', 'content'] as const);
   const contents: TraceContents = parseEnum(v['record-contents'] ?? 'outcomes', '--record-contents', ['none', 'outcomes', 'pages'] as const);
+  const sampleRate = sampleRateOption(v['sample-rate']);
   const contentBudget = v['content-budget'] === undefined ? undefined : parseSize(v['content-budget'], '--content-budget', { min: 65536, max: MAX_BUDGET });
   if (v.record !== undefined) checkOutputFile(String(v.record), '--record');
   const options = analysisOptions(v, 1);
@@ -72,7 +79,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   const quiet = !!v.quiet;
   const startedAt = new Date().toISOString();
   // Set once the baseline is taken (the page size is known then).
-  const state: { an: ProfileAnalysis | null; trace: TraceWriter | null } = { an: null, trace: null };
+  const state: { an: ProfileAnalysis | null; trace: TraceWriter | null; readBytes: number; watched: number } = { an: null, trace: null, readBytes: 0, watched: 0 };
   const ac = new AbortController();
   const onSigint = (): void => ac.abort();
   process.once('SIGINT', onSigint);
@@ -85,14 +92,15 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
       method,
       regions: v.region as string[] | undefined,
       contentBudget,
+      sampleRate,
       recordContents: !!v.record && contents === 'pages',
       signal: ac.signal,
       onStart: (p: Profiler) => {
-        state.an = new ProfileAnalysis(p.info.pageSize, { sampling: options.sampling });
         const i = p.info;
+        state.an = new ProfileAnalysis(i.pageSize, { sampling: options.sampling, pageSample: i.sample });
         console.error(
           `xbzrle profile: PID ${pid}${i.command ? ` (${i.command})` : ''}: ${formatBytes(p.regions.totalBytes)} in ${p.regions.regions.length} region${p.regions.regions.length === 1 ? '' : 's'}; ` +
-            `${i.method === 'soft-dirty' ? 'soft-dirty bits' : 'content fingerprints'} (${i.methodReason}); ${duration} s, one pass per ${interval} s`,
+            `${i.method === 'soft-dirty' ? 'soft-dirty bits' : 'content fingerprints'} (${i.methodReason}); ${sampleText(i.sample, i.pageSize)}; ${duration} s, one pass per ${interval} s`,
         );
         if (v.record) {
           state.trace = new TraceWriter(v.record as string, {
@@ -108,11 +116,14 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
             startedAt,
             contents,
             contentBudget: i.contentBudget,
+            sample: i.sample,
           });
         }
       },
       onPass: (rec: PassRecord) => {
         state.an!.add(rec);
+        state.readBytes += rec.readBytes ?? 0;
+        state.watched += rec.watchedPages ?? 0;
         state.trace?.pass(rec);
         if (!quiet) {
           const dt = rec.end - rec.start;
@@ -131,7 +142,9 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   const p = run.profiler;
   const regions = p.regions.regions.map((r) => ({ start: r.start, end: r.end, offset: r.offset, path: r.path }));
   const encodeMicrosPerPage = p.calibrateEncoder();
-  state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions, encodeMicrosPerPage });
+  const perPass = (x: number): number | null => (run.passes ? x / run.passes : null);
+  const sampling = { ...p.info.sample, readBytesPerPass: perPass(state.readBytes), watchedPagesPerPass: perPass(state.watched) };
+  state.trace?.end({ ended: run.ended, ramBytes: p.regions.totalBytes, regions, encodeMicrosPerPage, readBytesPerPass: sampling.readBytesPerPass ?? 0, watchedPagesPerPass: sampling.watchedPagesPerPass ?? 0 });
   if (state.trace) console.error(`wrote ${state.trace.path}`);
   if (run.ended === 'exited') console.error(`xbzrle profile: PID ${pid} exited after ${run.passes} passes; reporting those`);
   if (run.partialSeconds > 0) {
@@ -154,6 +167,7 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
       ended: run.ended,
       contentBudget: p.info.contentBudget,
       encodeMicrosPerPage,
+      sampling,
     },
     options,
   );
@@ -161,4 +175,23 @@ export async function profileCommand(v: Record<string, unknown>): Promise<number
   report.cost = { cpuSeconds: (usage.userCPUTime + usage.systemCPUTime) / 1e6, wallSeconds: process.uptime(), maxRssBytes: usage.maxRSS * 1024 };
   await emit(report, v);
   return 0;
+}
+
+/** --sample-rate: auto, 1, 1/2^k or its decimal; anything else is a usage error. */
+export function sampleRateOption(s: unknown): number | 'auto' {
+  if (s === undefined || s === 'auto') return 'auto';
+  const text = String(s);
+  const m = /^1\/(\d+)$/.exec(text);
+  const rate = m ? 1 / Number(m[1]) : /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  try {
+    return checkSampleRate(rate, '--sample-rate');
+  } catch {
+    throw usageError(`--sample-rate must be auto, 1, or a power-of-two fraction such as 1/32 or 0.03125 (down to 1/16777216), received "${text}"`);
+  }
+}
+
+/** The sample in words, for the start line. */
+function sampleText(s: ProfileInfo['sample'], pageSize: number): string {
+  if (s.rate === 1) return 'every page watched';
+  return `1/${1 / s.rate} of pages watched (${formatBytes(s.sampledPages * pageSize)} in runs of ${s.run}; ${s.reason})`;
 }

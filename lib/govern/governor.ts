@@ -257,14 +257,18 @@ export class Governor extends EventEmitter {
     const q = vm.client!;
     const t = Date.now();
     if (vm.opts.pid !== undefined) {
-      const analysis = new ProfileAnalysis(PAGE, { policies: ['qemu'] });
+      // Made at the baseline: a large guest is profiled through a sample of its pages.
+      let analysis = new ProfileAnalysis(PAGE, { policies: ['qemu'] });
       let ramBytes = 0;
       await runProfile({
         pid: vm.opts.pid,
         duration: this.profileSeconds,
         interval: this.profileInterval,
         signal: this.stop.signal,
-        onStart: (p) => (ramBytes = p.regions.totalPages * p.info.pageSize),
+        onStart: (p) => {
+          ramBytes = p.regions.totalPages * p.info.pageSize;
+          analysis = new ProfileAnalysis(PAGE, { policies: ['qemu'], pageSample: p.info.sample });
+        },
         onPass: (pass) => analysis.add(pass),
       });
       const advisor = analysis.advisor;

@@ -3,6 +3,7 @@
 // miss-ratio curve and the advice.
 import { CacheAdvisor, type CurvePoint, type Recommendation, type RecommendOptions } from '../advisor/advisor';
 import type { CachePolicy } from '../advisor/cache-sim';
+import { PageSample, type PageSampleSpec } from '../advisor/page-sample';
 import { grow } from './grow';
 import { hitCost } from './content-store';
 import type { PassRecord } from './profiler';
@@ -27,6 +28,23 @@ export interface ProfileMeta {
   contentBudget: number | null;
   /** The encoder's time per page measured on sampled page pairs, microseconds (else the in-run mean is used). */
   encodeMicrosPerPage?: number | null;
+  /**
+   * Which pages were watched: the sample (rate, pages per run, M), the pages
+   * in it, why this rate, and per pass the bytes read from the process and
+   * the resident sampled pages looked at (null when not recorded).
+   */
+  sampling?: SamplingMeta | null;
+}
+
+/** The sampling a profile used (ProfileMeta.sampling). */
+export interface SamplingMeta {
+  rate: number;
+  run: number;
+  units: number;
+  sampledPages: number;
+  reason: string;
+  readBytesPerPass: number | null;
+  watchedPagesPerPass: number | null;
 }
 
 /** Options of the analysis (curve and advice). */
@@ -94,11 +112,19 @@ export class ProfileAnalysis {
   private lastRate = 1;
   private classified = 0;
 
+  // Counts of the watched pages stand for scale times as many.
+  private readonly scale: number;
+  private readonly sample: PageSample;
+
+  /** `pageSample`: the passes hold only these pages (a sampled profile); counts are scaled to the whole memory. */
   constructor(
     readonly pageSize: number,
-    options: { sampling?: number | 'auto'; policies?: readonly CachePolicy[] } = {},
+    options: { sampling?: number | 'auto'; policies?: readonly CachePolicy[]; pageSample?: PageSampleSpec } = {},
   ) {
-    this.advisor = new CacheAdvisor({ pageSize, sampling: options.sampling ?? 'auto', policies: options.policies });
+    const sampled = options.pageSample !== undefined && options.pageSample.rate < 1;
+    this.advisor = new CacheAdvisor({ pageSize, sampling: options.sampling ?? 'auto', policies: options.policies, pageSample: sampled ? options.pageSample : undefined });
+    this.sample = new PageSample(sampled ? options.pageSample! : { rate: 1 });
+    this.scale = 1 / this.sample.rate;
   }
 
   /** Adds one pass. */
@@ -107,18 +133,20 @@ export class ProfileAnalysis {
     const n = pass.pages.length;
     const addresses = new Float64Array(n);
     const costs = new Float64Array(n);
-    this.counts = grow(this.counts, pass.totalPages);
+    this.counts = grow(this.counts, this.sample.compressedSize(pass.totalPages));
     for (let i = 0; i < n; i++) {
       const off = pass.pages[i];
       addresses[i] = off * P;
       costs[i] = hitCost(pass.outcomes[i], P);
       if (costs[i] >= 0) this.classified++;
-      if (this.counts[off] < 255) this.counts[off]++;
+      const at = this.sample.compress(off);
+      if (this.counts[at] < 255) this.counts[at]++;
     }
     this.advisor.addPass(addresses, { hitBytes: costs, costSampleRate: pass.costSampleRate });
     const dt = Math.max(1e-9, pass.end - pass.start);
-    this.series.push({ t: pass.end, pages: n, pagesPerSecond: n / dt, bytesPerSecond: (n * P) / dt });
-    this.events += n;
+    const est = n * this.scale;
+    this.series.push({ t: pass.end, pages: est, pagesPerSecond: est / dt, bytesPerSecond: (est * P) / dt });
+    this.events += est;
     this.seconds += dt;
     this.encodeSeconds += pass.encodeSeconds;
     this.encodes += pass.encodes;
@@ -135,6 +163,7 @@ export class ProfileAnalysis {
     const seconds = this.seconds;
     let ws = 0;
     for (let i = 0; i < this.counts.length; i++) if (this.counts[i] >= 2) ws++;
+    ws *= this.scale;
     const k = stats.known;
     const first = events ? stats.distinctPages / events : 0;
     const re = events ? stats.reDirtied / events : 0;

@@ -2,6 +2,8 @@
 // per interval: which pages it dirtied, and how each would encode against
 // its previous content.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MIN_SAMPLE_RATE, PageSample, checkSampleRate } from '../advisor/page-sample';
+import { floorPowerOfTwo, formatBytes } from '../util/sizes';
 import { ContentStore, OUTCOME_UNKNOWN } from './content-store';
 import { ProfileError } from './errors';
 import { RegionSet, looksLikeQemu, parseRegionSpec, selectBySpecs, selectQemuRam, selectWritablePrivate, type Mapping, type Region } from './maps';
@@ -16,7 +18,18 @@ export interface ProfilerOptions {
   regions?: string[];
   /** 'auto' (default): soft-dirty when the kernel supports it, else content fingerprints. */
   method?: 'auto' | TrackingMethod;
-  /** Bytes of page copies kept to classify dirty pages (default: 1% of the profiled memory, at least 4 MiB). */
+  /**
+   * The fraction of pages watched (a power of two, 1/2^k), or 'auto'
+   * (default): as many as one pass can read in 0.1 core (autoSampleRate).
+   */
+  sampleRate?: number | 'auto';
+  /** Seconds per pass, for the 'auto' sample rate (default 1). */
+  interval?: number;
+  /**
+   * Bytes of page copies kept to classify dirty pages (default: 0.5% of the
+   * profiled memory or the sampled pages' bytes, whichever is smaller, at
+   * least 4 MiB).
+   */
   contentBudget?: number;
   /** Deliver the content of every dirty page in each PassRecord (for traces with contents). */
   recordContents?: boolean;
@@ -35,8 +48,11 @@ export interface PassRecord {
   pages: Uint32Array;
   /** Outcome code per page (content-store.ts: delta length, overflow, first, unknown). */
   outcomes: Uint16Array;
-  /** The fraction of pages in the content sample during this pass. */
+  /** The fraction of pages in the content sample during this pass (of the watched pages). */
   costSampleRate: number;
+  /** Bytes read from the process in this pass (memory for fingerprints, pagemap for soft-dirty) and the resident sampled pages looked at; null from a trace. */
+  readBytes: number | null;
+  watchedPages: number | null;
   /** pages.length x pageSize bytes when recording contents (zeros where unreadable), else null. */
   contents: Buffer | null;
   /** Encoder time and encodes in this pass (sampled pages only). */
@@ -62,6 +78,35 @@ export interface ProfileInfo {
   /** How the memory was chosen, in words. */
   selection: string;
   contentBudget: number;
+  /** Which pages are watched (a PageSample), and why at this rate. */
+  sample: { rate: number; run: number; units: number; sampledPages: number; reason: string };
+}
+
+/**
+ * What one core watches per second, in bytes of profiled memory, from what
+ * was measured here with margin for a busy host (docs/PROFILE.md, "Sampling
+ * model and cost"): content fingerprints read and hash 64 KiB runs through
+ * /proc/PID/mem (2.5-3.3 GiB/s measured); soft-dirty reads 128 bytes of
+ * pagemap per run of 16 pages (1.3 us a read: 48 GiB/s).
+ */
+export const WATCH_BYTES_PER_CORE_SECOND: Record<TrackingMethod, number> = { content: 2 * 2 ** 30, 'soft-dirty': 32 * 2 ** 30 };
+
+/** The share of a core the 'auto' sample rate lets a pass take. */
+export const PROFILER_CORE_SHARE = 0.1;
+
+/** Pages per sampled run: 64 KiB, one read each. */
+export function sampleRun(pageSize: number): number {
+  return Math.max(1, floorPowerOfTwo(65536 / pageSize));
+}
+
+/**
+ * The 'auto' sample rate: the fraction of `ramBytes` one core reads in
+ * PROFILER_CORE_SHARE x interval seconds, rounded down to a power of two,
+ * at most 1.
+ */
+export function autoSampleRate(method: TrackingMethod, ramBytes: number, interval = 1): number {
+  const r = (PROFILER_CORE_SHARE * WATCH_BYTES_PER_CORE_SECOND[method] * interval) / Math.max(1, ramBytes);
+  return r >= 1 ? 1 : Math.max(MIN_SAMPLE_RATE, floorPowerOfTwo(r));
 }
 
 const MIB = 2 ** 20;
@@ -74,6 +119,8 @@ export class Profiler {
   private readonly store: ContentStore;
   private readonly choose: (maps: Mapping[]) => Mapping[];
   private readonly recordContents: boolean;
+  /** Which pages are watched. */
+  readonly sample: PageSample;
   private generation = 0;
   private t0 = 0;
   private last = 0;
@@ -125,13 +172,37 @@ export class Profiler {
         methodReason = `soft-dirty is unavailable: ${sd.reason}`;
       }
     }
+    const ram = this.regions.totalBytes;
+    const asked = options.sampleRate ?? 'auto';
+    const rate = asked === 'auto' ? autoSampleRate(method, ram, options.interval ?? 1) : checkSampleRate(asked, 'sampleRate');
+    this.sample = new PageSample({ rate, run: sampleRun(pageSize) });
+    const sampledPages = this.sample.sampledIn(this.regions.totalPages);
+    const reason =
+      asked !== 'auto'
+        ? 'asked for with --sample-rate'
+        : rate === 1
+          ? `every page: one pass reads ${formatBytes(ram)}, within ${PROFILER_CORE_SHARE} core`
+          : `${PROFILER_CORE_SHARE} core per pass of ${options.interval ?? 1} s at ${formatBytes(WATCH_BYTES_PER_CORE_SECOND[method])}/s per core`;
     this.target.open();
-    this.tracker = method === 'soft-dirty' ? new SoftDirtyTracker(this.target, pageSize) : new ContentTracker(this.target, pageSize);
-    const budget = options.contentBudget ?? Math.max(4 * MIB, Math.floor(this.regions.totalBytes / 100));
+    this.tracker = method === 'soft-dirty' ? new SoftDirtyTracker(this.target, pageSize, this.sample) : new ContentTracker(this.target, pageSize, this.sample);
+    // Half of the 1% of guest RAM the profiler may take: Node itself takes
+    // the rest on a guest of a few GiB.
+    const budget = options.contentBudget ?? Math.max(4 * MIB, Math.floor(Math.min(ram / 200, sampledPages * pageSize)));
     this.store = new ContentStore(pageSize, budget);
-    this.store.fit(this.regions.totalPages);
+    this.store.fit(sampledPages);
     this.recordContents = !!options.recordContents;
-    this.info = { pid: options.pid, command, exe, qemu, method, methodReason, pageSize, selection, contentBudget: budget };
+    this.info = {
+      pid: options.pid,
+      command,
+      exe,
+      qemu,
+      method,
+      methodReason,
+      pageSize,
+      selection,
+      contentBudget: budget,
+      sample: { ...this.sample.spec, sampledPages, reason },
+    };
   }
 
   /** The regions profiled so far (in RAM-offset order). */
@@ -173,7 +244,7 @@ export class Profiler {
     const n0 = this.store.encodes;
     const maps = this.target.maps();
     // Ranges that appeared since the last pass join now; their first scan is their baseline.
-    if (this.regions.cover(this.choose(maps)).length) this.store.fit(this.regions.totalPages);
+    if (this.regions.cover(this.choose(maps)).length) this.store.fit(this.sample.sampledIn(this.regions.totalPages));
     const rate = this.store.rate;
     const pages: number[] = [];
     const outcomes: number[] = [];
@@ -196,6 +267,8 @@ export class Profiler {
       // A rate that dropped during the pass: the pages classified before the
       // drop and now outside the sample are dropped from the estimate.
       costSampleRate: Math.min(rate, this.store.rate),
+      readBytes: stats.readBytes,
+      watchedPages: stats.resident,
       contents: this.recordContents ? Buffer.concat(contents) : null,
       encodeSeconds: this.store.encodeSeconds - enc0,
       encodes: this.store.encodes - n0,
@@ -248,7 +321,7 @@ export async function runProfile(
   const interval = options.interval ?? 1;
   if (!(duration > 0)) throw new RangeError(`--duration must be a positive number of seconds, received ${duration}`);
   if (!(interval > 0) || interval > duration) throw new RangeError(`--interval must be a positive number of seconds up to the duration, received ${interval}`);
-  const p = new Profiler(options);
+  const p = new Profiler({ ...options, interval });
   let ended: RunEnd = 'duration';
   let passes = 0;
   let partialSeconds = 0;

@@ -27,6 +27,12 @@ export function renderSummary(r: ProfileReport): string {
   out.push(`xbzrle ${m.source === 'live' ? 'profile' : 'advise'}: ${who}, ${formatBytes(m.ramBytes)} in ${m.regions} region${m.regions === 1 ? '' : 's'}: ${m.selection}`);
   if (m.tracePath) out.push(`trace:          ${m.tracePath}`);
   out.push(`method:         ${methodText(m.method)} (${m.methodReason})`);
+  const sm = m.sampling;
+  if (sm) {
+    const share = sm.rate === 1 ? 'every page' : `1/${1 / sm.rate} of pages (${int(sm.sampledPages)} pages, runs of ${sm.run})`;
+    const per = sm.readBytesPerPass !== null ? `; per pass ${int(sm.watchedPagesPerPass ?? 0)} pages ${m.method === 'content' ? 'fingerprinted' : 'looked at'}, ${formatBytes(sm.readBytesPerPass)} read` : '';
+    out.push(`sampling:       ${share}${per} (${sm.reason})`);
+  }
   out.push(`intervals:      ${r.intervals} over ${r.seconds.toFixed(1)} s${m.ended !== 'duration' ? ` (${m.ended === 'exited' ? 'the process exited' : m.ended === 'aborted' ? 'stopped early' : m.ended})` : ''}`);
   out.push('');
   const peak = Math.max(0, ...r.dirty.series.map((s) => s.pagesPerSecond));
@@ -66,7 +72,7 @@ export function renderSummary(r: ProfileReport): string {
     }
     out.push(row.join('') + (size === r.advice.size ? '   <- advice' : ''));
   }
-  if (r.curve.some((c) => c.sampled)) out.push('(~: estimated from a spatial sample of the cache sets)');
+  if (r.curve.some((c) => c.sampled)) out.push(sm && sm.rate < 1 ? `(~: estimated from the 1/${1 / sm.rate} of pages watched)` : '(~: estimated from a spatial sample of the cache sets)');
   out.push('');
   const a = r.advice;
   const budget = a.budget !== null ? `, budget ${formatBytes(a.budget)} per migration` : '';

@@ -10,7 +10,8 @@
 // Little-endian throughout. Unknown chunk kinds are skipped by readers.
 import * as fs from 'node:fs';
 import { ProfileError } from './errors';
-import type { PassRecord } from './profiler';
+import type { PassRecord, ProfileInfo } from './profiler';
+import { PageSample } from '../advisor/page-sample';
 
 export const TRACE_MAGIC = 'XBZTRACE';
 export const TRACE_VERSION = 1;
@@ -35,6 +36,8 @@ export interface TraceHead {
   startedAt: string;
   contents: TraceContents;
   contentBudget: number | null;
+  /** The pages watched (absent in traces of every page from before sampling): PASS chunks hold only these. */
+  sample?: ProfileInfo['sample'];
 }
 
 /** The END chunk. */
@@ -45,6 +48,9 @@ export interface TraceEnd {
   regions: { start: number; end: number; offset: number; path: string }[];
   /** The encoder's time per page, microseconds, timed on sampled page pairs (null: no encode). */
   encodeMicrosPerPage: number | null;
+  /** Means over the passes: bytes read from the process, resident sampled pages looked at. */
+  readBytesPerPass?: number;
+  watchedPagesPerPass?: number;
 }
 
 /** Writes a trace file chunk by chunk. */
@@ -192,6 +198,8 @@ export class TraceReader {
         encodes: b.readUInt32LE(48),
         totalPages,
         residentPages: b.readUInt32LE(56),
+        readBytes: null,
+        watchedPages: null,
         pages,
         outcomes,
         contents,
@@ -260,6 +268,15 @@ function checkHead(h: Record<string, unknown>, bad: (why: string) => never): Tra
   if (h.pid !== null && !isNum(h.pid)) bad('HEAD pid is not a number');
   if (h.contentBudget !== null && !isNum(h.contentBudget)) bad('HEAD contentBudget is not a number');
   if (typeof h.qemu !== 'boolean') bad('HEAD qemu is not true or false');
+  if (h.sample !== undefined) {
+    const sm = h.sample as Record<string, unknown> | null;
+    if (sm === null || typeof sm !== 'object') bad('HEAD sample is not an object');
+    try {
+      new PageSample({ rate: sm.rate as number, run: sm.run as number, units: sm.units as number });
+    } catch (err) {
+      bad(`HEAD sample: ${(err as Error).message}`);
+    }
+  }
   return h as unknown as TraceHead;
 }
 

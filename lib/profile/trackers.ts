@@ -6,7 +6,12 @@
 // CONFIG_MEM_SOFT_DIRTY: a fingerprint of every resident page per interval,
 // so a page counts as dirty when its bytes changed (a write of the same
 // bytes is invisible, and so are A -> B -> A changes within one interval).
+//
+// Both look only at the pages of a PageSample (all of them at rate 1): the
+// cost of a pass follows the sample, not the memory, and per-page state is
+// indexed by the sampled page's dense number.
 import * as fs from 'node:fs';
+import type { PageSample } from '../advisor/page-sample';
 import { grow } from './grow';
 import type { LiveRange } from './maps';
 import { PageHasher, zeroHash } from './page-hash';
@@ -50,6 +55,7 @@ export class ContentTracker implements DirtyTracker {
   constructor(
     private readonly target: ProcTarget,
     private readonly pageSize: number,
+    private readonly sample: PageSample,
   ) {
     this.hasher = new PageHasher(pageSize);
     this.bad = new Uint8Array(this.hasher.runPages);
@@ -68,8 +74,9 @@ export class ContentTracker implements DirtyTracker {
 
   collect(ranges: LiveRange[], _want: (offset: number) => boolean, onDirty: DirtyCallback): ScanStats {
     const P = this.pageSize;
+    const sample = this.sample;
     const stats: ScanStats = { resident: 0, readBytes: 0, unreadable: 0 };
-    const end = ranges.reduce((m, r) => Math.max(m, r.offset + (r.end - r.start) / P), 0);
+    const end = sample.compressedSize(ranges.reduce((m, r) => Math.max(m, r.offset + (r.end - r.start) / P), 0));
     this.hashA = grow(this.hashA, end);
     this.hashB = grow(this.hashB, end);
     this.known = grow(this.known, end);
@@ -82,53 +89,58 @@ export class ContentTracker implements DirtyTracker {
     // for dirty pages only: one per scanned page would be garbage enough to
     // grow V8's young generation by tens of MiB.
     const check = (offset: number, h0: number, h1: number, k: number): void => {
-      if (!known[offset]) {
-        known[offset] = 1;
-      } else if (hashA[offset] === h0 && hashB[offset] === h1) {
+      const at = sample.compress(offset);
+      if (!known[at]) {
+        known[at] = 1;
+      } else if (hashA[at] === h0 && hashB[at] === h1) {
         return;
       } else {
         onDirty(offset, k < 0 ? this.zero : buf.subarray(k * P, (k + 1) * P));
       }
-      hashA[offset] = h0;
-      hashB[offset] = h1;
+      hashA[at] = h0;
+      hashB[at] = h1;
     };
     const markBad = (at: number): void => {
       bad[at / P] = 1;
     };
     for (const r of ranges) {
-      const pages = (r.end - r.start) / P;
-      const vbase = r.start / P;
-      for (let c = 0; c < pages; c += PAGEMAP_CHUNK) {
-        const n = this.target.readPagemap(vbase + c, Math.min(PAGEMAP_CHUNK, pages - c), pm);
-        let i = 0;
-        while (i < n) {
-          const hi = pm[2 * i + 1];
-          if (!(hi & PM_PRESENT)) {
-            // Absent: a swapped page kept its bytes; an absent private
-            // anonymous page reads as zeros; other absent pages (file, shared)
-            // are unknown, so unchanged as far as we can tell.
-            if (!(hi & PM_SWAPPED) && r.anonymous) check(r.offset + c + i, z0, z1, -1);
-            i++;
-            continue;
-          }
-          let j = i + 1;
-          while (j < n && j - i < runPages && pm[2 * j + 1] & PM_PRESENT) j++;
-          const len = (j - i) * P;
-          bad.fill(0, 0, j - i);
-          this.target.readMem(r.start + (c + i) * P, buf, len, P, markBad);
-          stats.readBytes += len;
-          const hs = hasher.hash(j - i);
-          for (let k = 0; k < j - i; k++) {
-            if (bad[k]) {
-              stats.unreadable++;
+      // Sampled offsets [s, s + count): pages s - r.offset ... of the range.
+      sample.forEachRun(r.offset, (r.end - r.start) / P, (s, count) => {
+        const first = s - r.offset;
+        const vbase = r.start / P + first;
+        for (let c = 0; c < count; c += PAGEMAP_CHUNK) {
+          const n = this.target.readPagemap(vbase + c, Math.min(PAGEMAP_CHUNK, count - c), pm);
+          const off = s + c;
+          let i = 0;
+          while (i < n) {
+            const hi = pm[2 * i + 1];
+            if (!(hi & PM_PRESENT)) {
+              // Absent: a swapped page kept its bytes; an absent private
+              // anonymous page reads as zeros; other absent pages (file, shared)
+              // are unknown, so unchanged as far as we can tell.
+              if (!(hi & PM_SWAPPED) && r.anonymous) check(off + i, z0, z1, -1);
+              i++;
               continue;
             }
-            stats.resident++;
-            check(r.offset + c + i + k, hs[2 * k], hs[2 * k + 1], k);
+            let j = i + 1;
+            while (j < n && j - i < runPages && pm[2 * j + 1] & PM_PRESENT) j++;
+            const len = (j - i) * P;
+            bad.fill(0, 0, j - i);
+            this.target.readMem(r.start + (first + c + i) * P, buf, len, P, markBad);
+            stats.readBytes += len;
+            const hs = hasher.hash(j - i);
+            for (let k = 0; k < j - i; k++) {
+              if (bad[k]) {
+                stats.unreadable++;
+                continue;
+              }
+              stats.resident++;
+              check(off + i + k, hs[2 * k], hs[2 * k + 1], k);
+            }
+            i = j;
           }
-          i = j;
         }
-      }
+      });
     }
     return stats;
   }
@@ -144,6 +156,7 @@ export class SoftDirtyTracker implements DirtyTracker {
   constructor(
     private readonly target: ProcTarget,
     private readonly pageSize: number,
+    private readonly sample: PageSample,
   ) {
     this.page = Buffer.alloc(pageSize);
   }
@@ -155,31 +168,34 @@ export class SoftDirtyTracker implements DirtyTracker {
   collect(ranges: LiveRange[], want: (offset: number) => boolean, onDirty: DirtyCallback): ScanStats {
     const P = this.pageSize;
     const stats: ScanStats = { resident: 0, readBytes: 0, unreadable: 0 };
-    const end = ranges.reduce((m, r) => Math.max(m, r.offset + (r.end - r.start) / P), 0);
+    const sample = this.sample;
+    const end = sample.compressedSize(ranges.reduce((m, r) => Math.max(m, r.offset + (r.end - r.start) / P), 0));
     this.known = grow(this.known, end);
     const { known, pm } = this;
     const dirty: number[] = [];
     const addrs: number[] = [];
     for (const r of ranges) {
-      const pages = (r.end - r.start) / P;
-      const vbase = r.start / P;
-      for (let c = 0; c < pages; c += PAGEMAP_CHUNK) {
-        const n = this.target.readPagemap(vbase + c, Math.min(PAGEMAP_CHUNK, pages - c), pm);
-        for (let i = 0; i < n; i++) {
-          const hi = pm[2 * i + 1];
-          if (hi & PM_PRESENT) stats.resident++;
-          const offset = r.offset + c + i;
-          if (!known[offset]) {
-            // First sight (a new mapping reports every page soft-dirty): baseline.
-            known[offset] = 1;
-            continue;
-          }
-          if (hi & PM_SOFT_DIRTY && hi & (PM_PRESENT | PM_SWAPPED)) {
-            dirty.push(offset);
-            addrs.push(r.start + (c + i) * P);
+      sample.forEachRun(r.offset, (r.end - r.start) / P, (s, count) => {
+        const vbase = r.start / P + (s - r.offset);
+        for (let c = 0; c < count; c += PAGEMAP_CHUNK) {
+          const n = this.target.readPagemap(vbase + c, Math.min(PAGEMAP_CHUNK, count - c), pm);
+          for (let i = 0; i < n; i++) {
+            const hi = pm[2 * i + 1];
+            if (hi & PM_PRESENT) stats.resident++;
+            const offset = s + c + i;
+            const at = sample.compress(offset);
+            if (!known[at]) {
+              // First sight (a new mapping reports every page soft-dirty): baseline.
+              known[at] = 1;
+              continue;
+            }
+            if (hi & PM_SOFT_DIRTY && hi & (PM_PRESENT | PM_SWAPPED)) {
+              dirty.push(offset);
+              addrs.push(r.start + (offset - r.offset) * P);
+            }
           }
         }
-      }
+      });
     }
     // Clear right after reading, so that the next interval starts now.
     if (!this.target.clearSoftDirty()) throw new Error(`could not write ${this.target.dir}/clear_refs`);
