@@ -103,6 +103,25 @@ describe('QmpClient against a fake server', () => {
     }
   });
 
+  test('a socket error mid-command (a killed QEMU can reset it) rejects with "closed", saying QEMU may have exited', async () => {
+    const srv = await fakeServer(() => undefined); // never replies
+    const q = await QmpClient.connect(srv.path);
+    try {
+      const pending = q.execute('query-migrate').then(() => null, (e: QmpError) => e);
+      // What the socket emits when QEMU dies with commands unread (seen in CI).
+      const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      (q as unknown as { sock: import('node:net').Socket }).sock.emit('error', reset);
+      const e = await pending;
+      expect(e).toMatchObject({ code: 'ERR_XBZRLE_QMP', reason: 'closed', command: 'query-migrate' });
+      expect(e!.message).toBe('QMP query-migrate: QMP socket failed (QEMU exited or closed the monitor): read ECONNRESET');
+      expect(e!.cause).toBe(reset);
+      expect(q.closed).toBe(true);
+    } finally {
+      q.close();
+      await srv.close();
+    }
+  });
+
   test('no greeting: connect times out; garbage: protocol error; no socket: connect-failed', async () => {
     const silent = await fakeServer(() => {}, { greeting: null });
     await expect(QmpClient.connect(silent.path, { timeout: 200 })).rejects.toMatchObject({ reason: 'timeout' });

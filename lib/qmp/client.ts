@@ -91,7 +91,8 @@ export class QmpClient extends EventEmitter {
     this.commandTimeout = commandTimeout;
     sock.setEncoding('utf8');
     sock.on('data', (d: string) => this.onData(d));
-    sock.on('error', (err) => this.shut(new QmpError('closed', `QMP socket error: ${err.message}`, { cause: err })));
+    // A QEMU that dies mid-command may reset the socket rather than close it.
+    sock.on('error', (err) => this.shut(new QmpError('closed', `QMP socket failed (QEMU exited or closed the monitor): ${err.message}`, { cause: err })));
     sock.on('close', () => this.shut(new QmpError('closed', 'QMP socket closed (QEMU exited or closed the monitor)')));
   }
 
@@ -238,7 +239,7 @@ export class QmpClient extends EventEmitter {
     for (const [id, p] of this.pending) {
       this.pending.delete(id);
       clearTimeout(p.timer);
-      p.reject(new QmpError(err.reason === 'protocol' ? 'protocol' : 'closed', `QMP ${p.command}: ${err.message}`, { command: p.command }));
+      p.reject(new QmpError(err.reason === 'protocol' ? 'protocol' : 'closed', `QMP ${p.command}: ${err.message}`, { command: p.command, cause: err.cause }));
     }
     this.emit('close', err);
   }

@@ -19,9 +19,9 @@
 #endif
 // binding.gyp defines NAPI_EXPERIMENTAL for one feature: the handles'
 // finalizers are basic (they take a Napi::BasicEnv and touch no JavaScript
-// value; wrap() checks it), so Node runs them during the garbage collection
-// that found the handle dead, and a loop that drops caches without close()
-// frees them as it goes. Experimental mode would also make node-addon-api
+// value; wrap() checks it), so Node (24.22 and later: init.cc) runs them
+// during the garbage collection that found the handle dead, and a loop that
+// drops caches without close() frees them as it goes. Experimental mode would also make node-addon-api
 // defer every Reference's deletion through node_api_post_finalizer, which
 // Node 20 before 20.10 lacks; the addon needs none of that, so that feature
 // is hidden from it (and the header's const basic-env types with it,
@@ -150,6 +150,10 @@ inline void account(Napi::BasicEnv env, int64_t* reported, uint64_t now) {
     *reported = static_cast<int64_t>(now);
   }
 }
+
+// True when this Node runs basic finalizers inside garbage collection
+// safely (init.cc), so the module loads at the experimental Node-API version.
+bool gc_finalizers();
 
 // The areas, each registering its functions on exports (init.cc calls them).
 void register_codec(Napi::Env env, Napi::Object exports);

@@ -108,6 +108,7 @@ import {
   parseBudget,
   formatBytes,
   type CacheAdvisorOptions,
+  type PageSampleSpec,
   type AddPassOptions,
   type CurvePoint,
   type RecommendOptions,
@@ -305,6 +306,11 @@ const passOptions: AddPassOptions = { hitBytes: [0, 103], costSampleRate: 1 };
 for (let g = 0; g < 3; g++) advisor.addPass([0, pageSize], passOptions);
 const curve: CurvePoint[] = advisor.curve([16 * pageSize], [advisorPolicy]);
 check(curve[0].hitRate === 4 / 6 && curve[0].saving !== null, 'advisor curve');
+// A trace of sampled pages (here every page: rate 1) gives the same curve.
+const everyPage: PageSampleSpec = { rate: 1 };
+const sampledAdvisor = new CacheAdvisor({ pageSize, policies: [advisorPolicy], pageSample: everyPage });
+for (let g = 0; g < 3; g++) sampledAdvisor.addPass([0, pageSize], passOptions);
+check(sampledAdvisor.curve([16 * pageSize], [advisorPolicy])[0].hitRate === 4 / 6, 'page-sampled advisor');
 const stats: TraceStats = advisor.stats();
 check(stats.events === 6 && stats.distinctPages === 2, 'advisor stats');
 const budget: number = parseBudget('50%', parseBytes(formatBytes(2 * 2 ** 20)));
