@@ -138,60 +138,60 @@ XBZRLE_WALK_TARGET inline long encode_walk(const uint8_t* a, const uint8_t* b, s
       }
     }
     for (size_t base = chunk; base < chunk + 256 && base < size; base += 64) {
-    const uint64_t ne = m[(base - chunk) / 64];
-    // A busy block costs far more than its memory: fetch ahead so that a
-    // page coming from DRAM does not stall every block.
-    XBZRLE_PREFETCH(a + base + kPrefetchAhead);
-    XBZRLE_PREFETCH(b + base + kPrefetchAhead);
-    // Runs in this block start before byte base + 64, so a 16-byte read from
-    // any of them stays in the page when base + 80 <= size.
-    const size_t o_lim = base + 80 <= size ? o_fast : 0;
-    // Bit j set: byte base+j starts a new run (its state differs from the
-    // byte before; before byte 0 the state is "equal", so a page that
-    // differs at byte 0 starts with a zero run of length 0).
-    uint64_t t = ne ^ ((ne << 1) | static_cast<uint64_t>(changed));
-    if (changed && t) {  // the changed run in progress ends here
-      const size_t end = base + ctz64(t);
-      t &= t - 1;
-      o = put_pair(out, o, o_lim, limit, z, b, run, end);
-      if (o == kOverflow) return -1;
-      run = end;
-      changed = false;
-    }
-    // Boundaries alternate: a changed run starts, then ends.
-    while (t) {
-      const size_t start = base + ctz64(t);
-      t &= t - 1;
-      z = start - run;
-      run = start;
-      if (!t) {
-        changed = true;
-        break;
-      }
-      const size_t end = base + ctz64(t);
-      t &= t - 1;
-      const size_t n = end - run;
-      if (XBZRLE_LIKELY(((n - 1) | (z >> 3)) < 16 && o < o_lim)) {
-        // The busy-page case, inline: z < 128 and 1 <= n <= 16, so the
-        // header is two bytes [z, n] and one 16-byte copy takes the run
-        // (its bytes past n are scratch inside the slack o_lim leaves).
-        const uint16_t head = static_cast<uint16_t>(z | n << 8);
-        std::memcpy(out + o, &head, 2);  // little-endian hosts only (arch.h)
-        std::memcpy(out + o + 2, b + run, 16);
-        o += 2 + n;
-      } else {
+      const uint64_t ne = m[(base - chunk) / 64];
+      // A busy block costs far more than its memory: fetch ahead so that a
+      // page coming from DRAM does not stall every block.
+      XBZRLE_PREFETCH(a + base + kPrefetchAhead);
+      XBZRLE_PREFETCH(b + base + kPrefetchAhead);
+      // Runs in this block start before byte base + 64, so a 16-byte read from
+      // any of them stays in the page when base + 80 <= size.
+      const size_t o_lim = base + 80 <= size ? o_fast : 0;
+      // Bit j set: byte base+j starts a new run (its state differs from the
+      // byte before; before byte 0 the state is "equal", so a page that
+      // differs at byte 0 starts with a zero run of length 0).
+      uint64_t t = ne ^ ((ne << 1) | static_cast<uint64_t>(changed));
+      if (changed && t) {  // the changed run in progress ends here
+        const size_t end = base + ctz64(t);
+        t &= t - 1;
         o = put_pair(out, o, o_lim, limit, z, b, run, end);
         if (o == kOverflow) return -1;
+        run = end;
+        changed = false;
       }
-      run = end;
-    }
-    if (changed) {
-      // The changed run goes on: give up as soon as even its known part
-      // cannot fit, so hopeless pages stop early.
-      const size_t end = base + 64 < size ? base + 64 : size;
-      const size_t n = end - run;
-      if (uleb_size(z) + uleb_size(n) + n > limit - o) return -1;
-    }
+      // Boundaries alternate: a changed run starts, then ends.
+      while (t) {
+        const size_t start = base + ctz64(t);
+        t &= t - 1;
+        z = start - run;
+        run = start;
+        if (!t) {
+          changed = true;
+          break;
+        }
+        const size_t end = base + ctz64(t);
+        t &= t - 1;
+        const size_t n = end - run;
+        if (XBZRLE_LIKELY(((n - 1) | (z >> 3)) < 16 && o < o_lim)) {
+          // The busy-page case, inline: z < 128 and 1 <= n <= 16, so the
+          // header is two bytes [z, n] and one 16-byte copy takes the run
+          // (its bytes past n are scratch inside the slack o_lim leaves).
+          const uint16_t head = static_cast<uint16_t>(z | n << 8);
+          std::memcpy(out + o, &head, 2);  // little-endian hosts only (arch.h)
+          std::memcpy(out + o + 2, b + run, 16);
+          o += 2 + n;
+        } else {
+          o = put_pair(out, o, o_lim, limit, z, b, run, end);
+          if (o == kOverflow) return -1;
+        }
+        run = end;
+      }
+      if (changed) {
+        // The changed run goes on: give up as soon as even its known part
+        // cannot fit, so hopeless pages stop early.
+        const size_t end = base + 64 < size ? base + 64 : size;
+        const size_t n = end - run;
+        if (uleb_size(z) + uleb_size(n) + n > limit - o) return -1;
+      }
     }
   }
   if (changed) {
