@@ -33,7 +33,7 @@ struct Neon {
   }
 
   static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
-                                       uint64_t m[4]) {
+                              uint64_t m[4]) {
     return quiet_by_masks<Neon>(a, b, changed, m);
   }
 };

@@ -35,7 +35,7 @@ struct Sse2 {
   }
 
   XBZRLE_WALK_TARGET static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
-                                       uint64_t m[4]) {
+                                                 uint64_t m[4]) {
     return quiet_by_masks<Sse2>(a, b, changed, m);
   }
 };
