@@ -30,36 +30,33 @@ struct Avx2 {
     return diff64(t.a, t.b);
   }
 
-  XBZRLE_WALK_TARGET static inline __m256i xor32(const uint8_t* a, const uint8_t* b) {
-    return _mm256_xor_si256(load(a), load(b));
+  XBZRLE_WALK_TARGET static inline uint64_t mask64(__m256i lo, __m256i hi) {
+    return static_cast<uint32_t>(_mm256_movemask_epi8(lo)) |
+           static_cast<uint64_t>(static_cast<uint32_t>(_mm256_movemask_epi8(hi))) << 32;
   }
 
-  XBZRLE_WALK_TARGET static inline size_t skip_equal(const uint8_t* a, const uint8_t* b,
-                                                      size_t len) {
-    size_t k = 0;
-    // 128 bytes a step, one branch, as memcmp does.
-    for (; k + 128 <= len; k += 128) {
-      __m256i x = _mm256_or_si256(
-          _mm256_or_si256(xor32(a + k, b + k), xor32(a + k + 32, b + k + 32)),
-          _mm256_or_si256(xor32(a + k + 64, b + k + 64), xor32(a + k + 96, b + k + 96)));
-      if (!_mm256_testz_si256(x, x)) break;
+  // One test per chunk, as memcmp does: with no changed run open, eight
+  // XORs ORed (zero: all equal); with one open, eight compares for equal
+  // ORed (zero: all differ). A chunk with something in it takes its masks
+  // from the same vectors.
+  XBZRLE_WALK_TARGET static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
+                                                 uint64_t m[4]) {
+    const __m256i zero = _mm256_setzero_si256();
+    __m256i x[8];
+    for (int j = 0; j < 8; j++) {
+      x[j] = _mm256_xor_si256(load(a + 32 * j), load(b + 32 * j));
+      if (changed) x[j] = _mm256_cmpeq_epi8(x[j], zero);  // 0xff where equal
     }
-    for (; k + 64 <= len; k += 64) {
-      __m256i x = _mm256_or_si256(xor32(a + k, b + k), xor32(a + k + 32, b + k + 32));
-      if (!_mm256_testz_si256(x, x)) break;
+    const __m256i y = _mm256_or_si256(
+        _mm256_or_si256(_mm256_or_si256(x[0], x[1]), _mm256_or_si256(x[2], x[3])),
+        _mm256_or_si256(_mm256_or_si256(x[4], x[5]), _mm256_or_si256(x[6], x[7])));
+    if (_mm256_testz_si256(y, y)) return true;
+    for (int j = 0; j < 4; j++) {
+      const __m256i lo = changed ? x[2 * j] : _mm256_cmpeq_epi8(x[2 * j], zero);
+      const __m256i hi = changed ? x[2 * j + 1] : _mm256_cmpeq_epi8(x[2 * j + 1], zero);
+      m[j] = ~mask64(lo, hi);
     }
-    return k;
-  }
-
-  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
-                                                       size_t len) {
-    size_t k = 0;
-    for (; k + 64 <= len; k += 64) {
-      __m256i e = _mm256_or_si256(_mm256_cmpeq_epi8(load(a + k), load(b + k)),
-                                  _mm256_cmpeq_epi8(load(a + k + 32), load(b + k + 32)));
-      if (!_mm256_testz_si256(e, e)) break;  // some byte is equal
-    }
-    return k;
+    return false;
   }
 };
 

@@ -17,7 +17,7 @@ struct Avx512 {
     return _bzhi_u64(~0ull, static_cast<unsigned>(n));
   }
 
-  XBZRLE_WALK_TARGET static inline uint64_t diff64(const uint8_t* a, const uint8_t* b) {
+  XBZRLE_WALK_TARGET static inline __mmask64 diff64(const uint8_t* a, const uint8_t* b) {
     return _mm512_cmpneq_epu8_mask(_mm512_loadu_si512(a), _mm512_loadu_si512(b));
   }
 
@@ -27,34 +27,20 @@ struct Avx512 {
     return _mm512_cmpneq_epu8_mask(_mm512_maskz_loadu_epi8(m, a), _mm512_maskz_loadu_epi8(m, b));
   }
 
-  XBZRLE_WALK_TARGET static inline __m512i xor64(const uint8_t* a, const uint8_t* b) {
-    return _mm512_xor_si512(_mm512_loadu_si512(a), _mm512_loadu_si512(b));
-  }
-
-  XBZRLE_WALK_TARGET static inline size_t skip_equal(const uint8_t* a, const uint8_t* b,
-                                                      size_t len) {
-    size_t k = 0;
-    // 256 bytes a step, one branch: eight loads, the ORs of four XORs as
-    // one ternary-logic op and one OR, one test.
-    for (; k + 256 <= len; k += 256) {
-      __m512i x = _mm512_ternarylogic_epi64(xor64(a + k, b + k), xor64(a + k + 64, b + k + 64),
-                                            xor64(a + k + 128, b + k + 128), 0xfe);
-      x = _mm512_or_si512(x, xor64(a + k + 192, b + k + 192));
-      if (_mm512_test_epi64_mask(x, x)) break;
+  // Four compares into mask registers; only a chunk with something in it
+  // moves its masks to general registers.
+  XBZRLE_WALK_TARGET static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
+                                                 uint64_t m[4]) {
+    __mmask64 k[4];
+    for (int j = 0; j < 4; j++) k[j] = diff64(a + 64 * j, b + 64 * j);
+    if (changed) {
+      const __mmask64 all = _kand_mask64(_kand_mask64(k[0], k[1]), _kand_mask64(k[2], k[3]));
+      if (_kortestc_mask64_u8(all, all)) return true;  // every byte differs
+    } else if (_kortestz_mask64_u8(_kor_mask64(k[0], k[1]), _kor_mask64(k[2], k[3]))) {
+      return true;  // every byte is equal
     }
-    for (; k + 64 <= len; k += 64) {
-      __m512i x = xor64(a + k, b + k);
-      if (_mm512_test_epi64_mask(x, x)) break;
-    }
-    return k;
-  }
-
-  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
-                                                       size_t len) {
-    size_t k = 0;
-    for (; k + 64 <= len; k += 64)
-      if (_mm512_cmpeq_epu8_mask(_mm512_loadu_si512(a + k), _mm512_loadu_si512(b + k))) break;
-    return k;
+    for (int j = 0; j < 4; j++) m[j] = k[j];
+    return false;
   }
 };
 

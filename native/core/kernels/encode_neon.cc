@@ -32,46 +32,9 @@ struct Neon {
     return diff64(t.a, t.b);
   }
 
-  static inline uint8x16_t xor16(const uint8_t* a, const uint8_t* b) {
-    return veorq_u8(vld1q_u8(a), vld1q_u8(b));
-  }
-
-  static inline bool zero(uint8x16_t x) {
-    uint64x2_t w = vreinterpretq_u64_u8(x);
-    return (vgetq_lane_u64(w, 0) | vgetq_lane_u64(w, 1)) == 0;
-  }
-
-  static inline size_t skip_equal(const uint8_t* a, const uint8_t* b, size_t len) {
-    size_t k = 0;
-    for (; k + 128 <= len; k += 128) {
-      uint8x16_t x =
-          vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
-                   vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
-      uint8x16_t y = vorrq_u8(
-          vorrq_u8(xor16(a + k + 64, b + k + 64), xor16(a + k + 80, b + k + 80)),
-          vorrq_u8(xor16(a + k + 96, b + k + 96), xor16(a + k + 112, b + k + 112)));
-      if (!zero(vorrq_u8(x, y))) break;
-    }
-    for (; k + 64 <= len; k += 64) {
-      uint8x16_t x =
-          vorrq_u8(vorrq_u8(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
-                   vorrq_u8(xor16(a + k + 32, b + k + 32), xor16(a + k + 48, b + k + 48)));
-      if (!zero(x)) break;
-    }
-    return k;
-  }
-
-  static inline size_t skip_differ(const uint8_t* a, const uint8_t* b, size_t len) {
-    size_t k = 0;
-    for (; k + 64 <= len; k += 64) {
-      uint8x16_t e = vorrq_u8(
-          vorrq_u8(vceqq_u8(vld1q_u8(a + k), vld1q_u8(b + k)),
-                   vceqq_u8(vld1q_u8(a + k + 16), vld1q_u8(b + k + 16))),
-          vorrq_u8(vceqq_u8(vld1q_u8(a + k + 32), vld1q_u8(b + k + 32)),
-                   vceqq_u8(vld1q_u8(a + k + 48), vld1q_u8(b + k + 48))));
-      if (!zero(e)) break;  // some byte is equal
-    }
-    return k;
+  static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
+                              uint64_t m[4]) {
+    return quiet_by_masks<Neon>(a, b, changed, m);
   }
 };
 

@@ -34,46 +34,9 @@ struct Sse2 {
     return diff64(t.a, t.b);
   }
 
-  XBZRLE_WALK_TARGET static inline __m128i xor16(const uint8_t* a, const uint8_t* b) {
-    return _mm_xor_si128(_mm_loadu_si128(reinterpret_cast<const __m128i*>(a)),
-                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(b)));
-  }
-
-  XBZRLE_WALK_TARGET static inline bool equal64(const uint8_t* a, const uint8_t* b) {
-    __m128i x = _mm_or_si128(_mm_or_si128(xor16(a, b), xor16(a + 16, b + 16)),
-                             _mm_or_si128(xor16(a + 32, b + 32), xor16(a + 48, b + 48)));
-    return _mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())) == 0xffff;
-  }
-
-  XBZRLE_WALK_TARGET static inline size_t skip_equal(const uint8_t* a, const uint8_t* b,
-                                                      size_t len) {
-    size_t k = 0;
-    // 128 bytes a step, one branch, as memcmp does.
-    for (; k + 128 <= len; k += 128) {
-      __m128i x = _mm_or_si128(_mm_or_si128(xor16(a + k, b + k), xor16(a + k + 16, b + k + 16)),
-                               _mm_or_si128(xor16(a + k + 32, b + k + 32),
-                                            xor16(a + k + 48, b + k + 48)));
-      __m128i y = _mm_or_si128(
-          _mm_or_si128(xor16(a + k + 64, b + k + 64), xor16(a + k + 80, b + k + 80)),
-          _mm_or_si128(xor16(a + k + 96, b + k + 96), xor16(a + k + 112, b + k + 112)));
-      if (_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(x, y), _mm_setzero_si128())) != 0xffff)
-        break;
-    }
-    for (; k + 64 <= len && equal64(a + k, b + k); k += 64) {
-    }
-    return k;
-  }
-
-  XBZRLE_WALK_TARGET static inline size_t skip_differ(const uint8_t* a, const uint8_t* b,
-                                                       size_t len) {
-    size_t k = 0;
-    for (; k + 64 <= len; k += 64) {
-      __m128i e = _mm_or_si128(_mm_or_si128(eq16v(a + k, b + k), eq16v(a + k + 16, b + k + 16)),
-                               _mm_or_si128(eq16v(a + k + 32, b + k + 32),
-                                            eq16v(a + k + 48, b + k + 48)));
-      if (_mm_movemask_epi8(e)) break;  // some byte is equal
-    }
-    return k;
+  XBZRLE_WALK_TARGET static inline bool quiet256(const uint8_t* a, const uint8_t* b, bool changed,
+                                                 uint64_t m[4]) {
+    return quiet_by_masks<Sse2>(a, b, changed, m);
   }
 };
 
