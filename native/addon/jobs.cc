@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cstdio>
 #include <new>
+#include <type_traits>
 
 #include "glue.h"
 #include "../core/batch.h"
@@ -340,6 +341,33 @@ JobArgs parse_job_args(Args& a, size_t at) {
   return j;
 }
 
+// A job for a parsed batch: EncodeJob or DecodeJob set up over `b`, or
+// nullptr with the out-of-memory error thrown.
+template <typename Batch>
+Job* new_job(Napi::Env env, const Batch& b, size_t chunk) {
+  Job* job = new (std::nothrow) Job;
+  bool ok = false;
+  if (job) {
+    if constexpr (std::is_same_v<Batch, EncodeBatch>) {
+      job->encode = true;
+      ok = job->enc.init(b, chunk);
+    } else {
+      ok = job->dec.init(b, chunk);
+    }
+  }
+  if (ok) return job;
+  delete job;
+  throw_no_memory(env, "xbzrle: out of memory for the batch");
+  return nullptr;
+}
+
+// Holds every array the job reads or writes (hold() refuses memory that
+// could go away under it).
+template <size_t N>
+void hold_all(Args& a, const size_t (&at)[N], const char* const (&names)[N]) {
+  for (size_t i = 0; i < N; i++) hold(a, at[i], names[i]);
+}
+
 // encodePagesStart(...9 args, works, chunkPages, done) -> handle
 Napi::Value EncodePagesStart(const Napi::CallbackInfo& info) {
   Args a(info, kEncodeArgs + 3, "encodePagesStart");
@@ -350,16 +378,11 @@ Napi::Value EncodePagesStart(const Napi::CallbackInfo& info) {
   const size_t chunk = j.chunk;
   Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 6, 7, 8};
-  const char* names[] = {"oldPages", "newPages", "oldIndexes", "indexes", "out", "offsets", "lengths"};
-  for (size_t i = 0; i < 7; i++) hold(a, arrays[i], names[i]);
+  static const char* const names[] = {"oldPages", "newPages", "oldIndexes", "indexes", "out", "offsets", "lengths"};
+  hold_all(a, arrays, names);
   if (!parsed || !a.ok()) return Napi::Value();
-  Job* job = new (std::nothrow) Job;
-  if (!job) return throw_no_memory(info.Env(), "xbzrle: out of memory for the batch"), Napi::Value();
-  job->encode = true;
-  if (!job->enc.init(b, chunk)) {
-    delete job;
-    return throw_no_memory(info.Env(), "xbzrle: out of memory for the batch"), Napi::Value();
-  }
+  Job* job = new_job(info.Env(), b, chunk);
+  if (!job) return Napi::Value();
   return start(a, job, arrays, 7, works, done, "xbzrle:encodePages");
 }
 
@@ -373,8 +396,8 @@ Napi::Value DecodePagesStart(const Napi::CallbackInfo& info) {
   const size_t chunk = j.chunk;
   Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 4};
-  const char* names[] = {"deltas", "offsets", "lengths", "pages", "indexes"};
-  for (size_t i = 0; i < 5; i++) hold(a, arrays[i], names[i]);
+  static const char* const names[] = {"deltas", "offsets", "lengths", "pages", "indexes"};
+  hold_all(a, arrays, names);
   if (!parsed || !a.ok()) return Napi::Value();
   // Two deltas for one page must land in order: such a batch runs on one
   // thread, as the sync loop would run it.
@@ -384,12 +407,8 @@ Napi::Value DecodePagesStart(const Napi::CallbackInfo& info) {
     if (has_duplicates(b.indexes, b.count, scratch)) works = 1;
     delete[] scratch;
   }
-  Job* job = new (std::nothrow) Job;
-  if (!job) return throw_no_memory(info.Env(), "xbzrle: out of memory for the batch"), Napi::Value();
-  if (!job->dec.init(b, chunk)) {
-    delete job;
-    return throw_no_memory(info.Env(), "xbzrle: out of memory for the batch"), Napi::Value();
-  }
+  Job* job = new_job(info.Env(), b, chunk);
+  if (!job) return Napi::Value();
   return start(a, job, arrays, 5, works, done, "xbzrle:decodePages");
 }
 
