@@ -374,16 +374,13 @@ Napi::Value EncodePagesStart(const Napi::CallbackInfo& info) {
   EncodeBatch b;
   bool parsed = parse_encode(a, &b);
   const JobArgs j = parse_job_args(a, kEncodeArgs);
-  size_t works = j.works;
-  const size_t chunk = j.chunk;
-  Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 6, 7, 8};
   static const char* const names[] = {"oldPages", "newPages", "oldIndexes", "indexes", "out", "offsets", "lengths"};
   hold_all(a, arrays, names);
   if (!parsed || !a.ok()) return Napi::Value();
-  Job* job = new_job(info.Env(), b, chunk);
+  Job* job = new_job(info.Env(), b, j.chunk);
   if (!job) return Napi::Value();
-  return start(a, job, arrays, 7, works, done, "xbzrle:encodePages");
+  return start(a, job, arrays, 7, j.works, j.done, "xbzrle:encodePages");
 }
 
 // decodePagesStart(...6 args, works, chunkPages, done) -> handle
@@ -393,8 +390,6 @@ Napi::Value DecodePagesStart(const Napi::CallbackInfo& info) {
   bool parsed = parse_decode(a, &b);
   const JobArgs j = parse_job_args(a, kDecodeArgs);
   size_t works = j.works;
-  const size_t chunk = j.chunk;
-  Napi::Function done = j.done;
   static const size_t arrays[] = {0, 1, 2, 3, 4};
   static const char* const names[] = {"deltas", "offsets", "lengths", "pages", "indexes"};
   hold_all(a, arrays, names);
@@ -407,9 +402,9 @@ Napi::Value DecodePagesStart(const Napi::CallbackInfo& info) {
     if (has_duplicates(b.indexes, b.count, scratch)) works = 1;
     delete[] scratch;
   }
-  Job* job = new_job(info.Env(), b, chunk);
+  Job* job = new_job(info.Env(), b, j.chunk);
   if (!job) return Napi::Value();
-  return start(a, job, arrays, 5, works, done, "xbzrle:decodePages");
+  return start(a, job, arrays, 5, works, j.done, "xbzrle:decodePages");
 }
 
 // cancelJob(handle): stops a running batch between pages; its done() then
