@@ -19,22 +19,22 @@
 #endif
 // binding.gyp defines NAPI_EXPERIMENTAL for one feature: the handles'
 // finalizers are basic (they take a Napi::BasicEnv and touch no JavaScript
-// value; wrap() checks it), so Node (24.22 and later: init.cc) runs them
-// during the garbage collection that found the handle dead, and a loop that
-// drops caches without close() frees them as it goes. Experimental mode would also make node-addon-api
-// defer every Reference's deletion through node_api_post_finalizer, which
-// Node 20 before 20.10 lacks; the addon needs none of that, so that feature
-// is hidden from it (and the header's const basic-env types with it,
-// NODE_API_EXPERIMENTAL_BASIC_ENV_OPT_OUT, since node-addon-api ties the
-// two together). The binary calls only Node-API 8 functions.
+// value; wrap() checks it), so Node runs them during the garbage collection
+// that found the handle dead (on 24.22 and later: init.cc), and a loop that
+// drops caches without close() frees them as it goes. Experimental mode
+// would also make node-addon-api defer every Reference's deletion through
+// node_api_post_finalizer, which Node 20 before 20.10 lacks; the addon needs
+// none of that, so that feature is hidden from it (and the header's const
+// basic-env types with it, NODE_API_EXPERIMENTAL_BASIC_ENV_OPT_OUT, since
+// node-addon-api ties the two together). The binary imports only Node-API 8
+// functions (scripts/check-prebuilds.js checks it).
 #include <node_api.h>
 #undef NODE_API_EXPERIMENTAL_HAS_POST_FINALIZER
 #include <napi.h>
 
-#include <type_traits>
-
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "../core/abi.h"
 #include "../core/dispatch.h"
