@@ -54,5 +54,17 @@ describeIf(nativeStatus().native, 'the native addon is not loaded')('caches drop
       const rep = runJson(bin(), 'throw-while-collecting.js', ['1000000']);
       expect(rep).toMatchObject({ n: 1e6, thrown: 1e6, finalizers });
     }, 150_000);
+
+    // Every raw function with every handle kind and junk, five times, in
+    // this Node's finalizer mode (test/raw-binding.test.ts checks the answers).
+    test(`${name}: the raw-binding matrix, five runs, no crash`, () => {
+      const matrix = path.join(__dirname, '..', 'native', 'test', 'raw-binding-matrix.js');
+      for (let i = 0; i < 5; i++) {
+        const r = spawnSync(bin(), [matrix], { encoding: 'utf8', maxBuffer: 64 << 20, timeout: 60_000 });
+        expect(r.signal).toBeNull();
+        expect(r.status).toBe(0);
+        expect((JSON.parse(r.stdout) as unknown[]).length).toBeGreaterThan(500);
+      }
+    }, 150_000);
   }
 });
