@@ -134,7 +134,9 @@ describe('Governor against fake QEMUs', () => {
     try {
       const pa = gov.migrate({ qmp: a.path, uri: 'unix:/a', name: 'a' });
       const pb = gov.migrate({ qmp: b.path, uri: 'unix:/b', name: 'b' });
-      await new Promise<void>((resolve) => gov.on('progress', (p) => p.vm === 'a' && resolve()));
+      // Both caches are set (each VM has polled once) before a dies.
+      const polled = new Set<string>();
+      await new Promise<void>((resolve) => gov.on('progress', (p) => polled.add(p.vm).size === 2 && resolve()));
       const before = gov.usage.used;
       expect(before).toBe(2 * cacheCost(8 * MiB));
       a.die();
