@@ -18,6 +18,7 @@
 #include "../../native/core/batch.h"
 #include "../../native/core/batch_job.h"
 #include "../../native/core/dispatch.h"
+#include "../../native/test/rng.h"
 
 #include <time.h>
 
@@ -51,17 +52,11 @@ int main(int argc, char** argv) {
   const size_t max_threads = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 8;
   const int rounds = argc > 4 ? std::atoi(argv[4]) : 15;
   std::vector<uint8_t> olds(pages * kPage), news;
-  uint64_t s = 12345;
-  auto next = [&] {  // splitmix64
-    uint64_t z = (s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-  };
-  for (auto& b : olds) b = static_cast<uint8_t>(next());
+  Rng r{12345};
+  for (auto& b : olds) b = r.byte();
   news = olds;
   for (size_t i = 0; i < news.size(); i++)
-    if (next() % 10 == 0) news[i] = static_cast<uint8_t>(olds[i] + 1 + next() % 255);
+    if (r.below(10) == 0) news[i] = r.other(olds[i]);
   std::vector<uint8_t> out(pages * kPage);
   std::vector<uint32_t> offsets(pages);
   std::vector<int32_t> lengths(pages);

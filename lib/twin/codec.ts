@@ -37,8 +37,13 @@ function zeroBytes(x: number): number {
   return ((x - 0x01010101) | 0) & ~x & 0x80808080;
 }
 
-// The pages as 32-bit words (little-endian byte order, as the platforms
-// Node runs on), or null when they do not sit at 4-byte-aligned offsets.
+// The word scans below find a byte by its bit position, which holds only
+// when the first byte of a word is its low byte: on a big-endian host
+// (s390x, where the twin is what serves) they are off and bytes are compared.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+// The pages as 32-bit words, or null when they do not sit at 4-byte-aligned
+// offsets.
 function wordsOf(p: Uint8Array, words: number): Int32Array | null {
   return words ? new Int32Array(p.buffer, p.byteOffset, words) : null;
 }
@@ -88,7 +93,7 @@ function dataRunEnd(oldp: Uint8Array, newp: Uint8Array, ow: Int32Array | null, n
  */
 export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, limit: number): number {
   const size = newp.length;
-  const words = ((oldp.byteOffset | newp.byteOffset) & 3) === 0 && size >= 64 ? size >> 2 : 0;
+  const words = LITTLE_ENDIAN && ((oldp.byteOffset | newp.byteOffset) & 3) === 0 && size >= 64 ? size >> 2 : 0;
   const ow = wordsOf(oldp, words);
   const nw = wordsOf(newp, words);
   let i = 0;
