@@ -11,7 +11,7 @@
         "<!@(sh -c 'root=. && . native/core/kernel-sources.sh && echo $srcs')"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
-      "defines": ["NAPI_EXPERIMENTAL", "NODE_API_EXPERIMENTAL_BASIC_ENV_OPT_OUT", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],
       "cflags_cc": ["-O3", "-std=c++17", "-fno-exceptions", "-Wall", "-Wextra"],
       "cflags_cc!": ["-O2"],
       "xcode_settings": {

@@ -4,8 +4,8 @@
 //     (glibc 2.36, GCC 12's libstdc++ and libgcc_s);
 //   - it needs no library beyond libc, libm, libgcc_s and libstdc++;
 //   - it imports only Node-API 8 functions (napi_*): every node_api_* one is
-//     newer or experimental, and Node 20.0 lacks them (the addon is built with
-//     NAPI_EXPERIMENTAL for basic finalizers only, native/addon/glue.h);
+//     newer or experimental, and Node 20.0 lacks them (binding.gyp sets
+//     NAPI_VERSION=8; native/addon/glue.h says why not experimental);
 //   - it loads, and every kernel it runs encodes like the portable kernel
 //     (x64 in this Node; arm64 in the registry's arm64 Node under qemu-aarch64).
 //

@@ -94,6 +94,20 @@ if (!asan && !ci) {
       expect(rows.filter((x) => !['ok', 'TypeError', 'RangeError', 'Error'].includes(x.got))).toEqual([]);
     });
 
+    test('handles dropped in every order while sweeps, finalizers and worker teardown free them: no ASan report', () => {
+      const stress = path.join(root, 'native', 'test', 'reclaim-stress.js');
+      const r = spawnSync(process.execPath, ['--expose-gc', stress, addonPath, '300'], {
+        encoding: 'utf8',
+        env: { ...process.env, LD_PRELOAD: asan!, ASAN_OPTIONS: 'detect_leaks=0:halt_on_error=1:abort_on_error=0' },
+      });
+      expect(r.stderr).not.toMatch(/AddressSanitizer/);
+      expect(r.signal).toBeNull();
+      expect(r.status).toBe(0);
+      const rep = JSON.parse(r.stdout) as { rounds: number; closedErrors: number; workers: { closedErrors: number }[] };
+      expect(rep.rounds).toBe(300);
+      expect([rep.closedErrors, ...rep.workers.map((w) => w.closedErrors)]).toEqual([0, 0, 0, 0, 0]);
+    }, 120_000);
+
     test('the instrumented addon is the one loaded (it links libasan)', () => {
       const maps = spawnSync(process.execPath, ['-e', `require(${JSON.stringify(addonPath)}); process.stdout.write(require('fs').readFileSync('/proc/self/maps','utf8'))`], {
         encoding: 'utf8',

@@ -57,8 +57,6 @@ export interface NativeAddon extends Backend {
   setUntransferable?(markAsUntransferable: (ab: object) => void): void;
   /** [jobs still holding their inputs, jobs not yet freed], process-wide. */
   jobCounts(): [number, number];
-  /** True when this Node frees handles inside garbage collection (native/addon/init.cc). */
-  readonly gcFinalizers: boolean;
 
   budgetNew(size: number): Handle;
   /** Fills BUDGET_INFO_LENGTH slots. */

@@ -28,14 +28,6 @@ export interface NativeStatus {
   reason: string | null;
   /** The prebuild this machine looks for, e.g. 'linux-x64-glibc', 'darwin-arm64'. */
   platform: string;
-  /**
-   * When a native cache, sender or budget dropped without close() frees its
-   * memory: `'gc'` inside the garbage collection that finds it (Node 24.22
-   * and later, which do this safely), `'next-tick'` on the event loop's next
-   * turn after it (Node 20 and 22: a loop that never yields holds them);
-   * null when the twin serves (its memory is JavaScript's).
-   */
-  finalizers: 'gc' | 'next-tick' | null;
 }
 
 /** Which binary loaded (prebuild or local build) or why the twin serves. */
@@ -47,6 +39,5 @@ export function nativeStatus(): NativeStatus {
     path: loadInfo.path,
     reason: loadInfo.reason,
     platform: platformTag,
-    finalizers: addon === null ? null : addon.gcFinalizers ? 'gc' : 'next-tick',
   };
 }

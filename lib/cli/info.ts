@@ -27,7 +27,6 @@ export function infoCommand(values: Record<string, unknown>): number {
     path: status.path,
     reason: status.reason,
     wants: status.platform,
-    finalizers: status.finalizers,
     kernel: api.kernel(),
     kernels: api.kernels(),
   };
@@ -43,10 +42,6 @@ export function infoCommand(values: Record<string, unknown>): number {
   log(`target:  ${info.wants}`);
   log(`kernel:  ${info.kernel}${info.native && info.serving === 'twin' ? ' (the twin serves: XBZRLE_KERNEL=js or useKernel(\'js\'))' : ''}`);
   log(`kernels: ${info.kernels.join(', ')} (best first; 'js' is the twin)`);
-  if (info.finalizers) {
-    const when = info.finalizers === 'gc' ? 'inside the garbage collection that finds them' : "on the event loop's next turn after a collection";
-    log(`dropped: caches not closed are freed ${when}`);
-  }
   if (!info.native) {
     log('NOTE:    no native addon: every codec call, and `xbzrle bench`, runs the TypeScript twin');
   }

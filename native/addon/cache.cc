@@ -1,10 +1,13 @@
 // cache.cc: the memory budget, the page cache and the sender (docs/FORMAT.md §3)
 // as tagged handles. The core (page_cache.cc, sender.cc) knows nothing of
 // Node. Every byte a handle owns is reported to V8 (glue.h account), so a
-// program that drops caches without close() still gets them collected.
+// program that drops caches without close() still gets them collected, and
+// reclaim() frees what the collector found dead without waiting for the
+// finalizers.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <new>
 
 #include "glue.h"
@@ -16,18 +19,23 @@ namespace glue {
 
 namespace {
 
+struct Watch;
+
 // A cache handle's state. Senders hold a reference too: a sender's pages go
 // into the cache, and their memory must stay reported while either lives.
 struct CacheBox {
   PageCache* cache;
   int64_t reported = 0;
   uint32_t refs = 1;
+  uint32_t handles = 1;   // JavaScript handles on it not yet found dead
+  Watch* watch = nullptr;  // the cache handle's
 };
 
 struct SenderBox {
   Sender* sender;
   CacheBox* box;
   int64_t reported = 0;
+  Watch* watch = nullptr;
 };
 
 struct BudgetBox {
@@ -35,8 +43,38 @@ struct BudgetBox {
   int64_t reported = 0;
 };
 
+// A cache or sender handle that reclaim() watches: a weak reference to it,
+// which a collection empties when it finds the handle dead (the finalizer
+// runs later), and the box the handle holds (null once its death is
+// counted). Held by the list and by the handle, so whichever of sweep,
+// finalizer and teardown comes last frees it.
+struct Watch {
+  napi_ref ref;
+  CacheBox* box;
+  Watch* next;
+  uint8_t holds;
+};
+
+// Sweep once the caches grew by this much, or the list doubled, since the
+// last sweep: the cost stays proportional to what is created.
+constexpr uint64_t kSweepBytes = 64ull << 20;
+
+}  // namespace
+
+struct Watches {
+  Watch* head = nullptr;
+  size_t count = 0;
+  size_t sweep_at = 64;
+  uint64_t grown = 0;  // bytes the caches reported since the last sweep
+};
+
+namespace {
+
 void sync(Napi::Env env, CacheBox* b) {
+  int64_t before = b->reported;
   account(env, &b->reported, sizeof(PageCache) + sizeof(CacheBox) + b->cache->footprint());
+  if (b->reported > before)
+    if (Watches* w = instance(env)->watches) w->grown += static_cast<uint64_t>(b->reported - before);
 }
 
 void unref(Napi::BasicEnv env, CacheBox* b) {
@@ -46,17 +84,80 @@ void unref(Napi::BasicEnv env, CacheBox* b) {
   delete b;
 }
 
+void drop(Watch* x) {
+  if (--x->holds == 0) delete x;
+}
+
+// One JavaScript handle on watch x's box is gone (found by a sweep or its
+// finalizer, whichever is first); with the last one the cache closes,
+// freeing its pages and returning its budget at once.
+void gone(Napi::BasicEnv env, Watch* x) {
+  CacheBox* b = x ? x->box : nullptr;
+  if (!b) return;
+  x->box = nullptr;
+  if (--b->handles) return;
+  b->cache->close();
+  account(env, &b->reported, sizeof(PageCache) + sizeof(CacheBox) + b->cache->footprint());
+}
+
+// Watches a new cache or sender handle on box `b`, or returns nullptr (no
+// memory): that handle then never counts as gone, so reclaim() never closes
+// its cache and the finalizers free it.
+Watch* watch(Napi::Env env, CacheBox* b, napi_value handle) {
+  Instance* in = instance(env);
+  if (!in->watches) in->watches = new (std::nothrow) Watches;
+  Watch* x = in->watches ? new (std::nothrow) Watch{nullptr, b, in->watches->head, 2} : nullptr;
+  if (x && napi_create_reference(env, handle, 0, &x->ref) != napi_ok) {
+    delete x;
+    x = nullptr;
+  }
+  if (!x) return nullptr;
+  in->watches->head = x;
+  in->watches->count++;
+  return x;
+}
+
+// Node-API 8 runs finalizers on the event loop's next turn (glue.h), so a
+// loop that drops filled caches without close() and never yields would
+// hold every one. When a cache or sender is created, this finds the handles
+// a collection found dead and closes the caches none of whose handles is
+// left, on the JavaScript thread, before the new one allocates.
+void reclaim(Napi::Env env) {
+  Watches* w = instance(env)->watches;
+  if (!w || (w->grown < kSweepBytes && w->count < w->sweep_at)) return;
+  Napi::HandleScope scope(env);
+  for (Watch** p = &w->head; *p;) {
+    Watch* x = *p;
+    napi_value v = nullptr;
+    if (napi_get_reference_value(env, x->ref, &v) != napi_ok || v) {
+      p = &x->next;
+      continue;
+    }
+    *p = x->next;
+    w->count--;
+    napi_delete_reference(env, x->ref);
+    gone(env, x);
+    drop(x);
+  }
+  w->grown = 0;
+  w->sweep_at = std::max<size_t>(64, 2 * w->count);
+}
+
 void FinalizeBudget(Napi::BasicEnv env, BudgetBox* b) {
   account(env, &b->reported, 0);
   b->budget->unref();
   delete b;
 }
 
-void FinalizeCache(Napi::BasicEnv env, CacheBox* b) { unref(env, b); }
+void FinalizeCache(Napi::BasicEnv env, CacheBox* b) {
+  if (Watch* x = b->watch) gone(env, x), drop(x);
+  unref(env, b);
+}
 
 void FinalizeSender(Napi::BasicEnv env, SenderBox* s) {
   account(env, &s->reported, 0);
   delete s->sender;
+  if (Watch* x = s->watch) gone(env, x), drop(x);
   unref(env, s->box);
   delete s;
 }
@@ -149,6 +250,7 @@ Napi::Value CacheNew(const Napi::CallbackInfo& info) {
   if (a.ok())
     if (const char* why = PageCache::check_geometry(page_size, size, static_cast<unsigned>(ways))) a.fail_range(why);
   if (!a.ok()) return Napi::Value();
+  reclaim(info.Env());
   PageCache* c = PageCache::create(page_size, size, static_cast<Policy>(policy), static_cast<unsigned>(ways), budget);
   CacheBox* box = c ? new (std::nothrow) CacheBox{c} : nullptr;
   if (!box) {
@@ -156,7 +258,9 @@ Napi::Value CacheNew(const Napi::CallbackInfo& info) {
     return throw_no_memory(info.Env(), "out of memory for the page cache's slot table"), Napi::Value();
   }
   sync(info.Env(), box);
-  return wrap(info.Env(), box, Kind::kCache, FinalizeCache);
+  Napi::Value handle = wrap(info.Env(), box, Kind::kCache, FinalizeCache);
+  if (!handle.IsEmpty()) box->watch = watch(info.Env(), box, handle);
+  return handle;
 }
 
 // cacheLookup(handle, addr, generation) -> bool (a hit refreshes the age)
@@ -256,6 +360,7 @@ Napi::Value SenderNew(const Napi::CallbackInfo& info) {
   CacheBox* b = get_cache(a, 0);
   uint32_t limit = a.integer(1, "limit must be an integer from 0 to 2^32 - 1", UINT32_MAX);
   if (!a.ok()) return Napi::Value();
+  reclaim(info.Env());
   Sender* s = Sender::create(b->cache, limit);
   SenderBox* box = s ? new (std::nothrow) SenderBox{s, b} : nullptr;
   if (!box) {
@@ -264,7 +369,12 @@ Napi::Value SenderNew(const Napi::CallbackInfo& info) {
   }
   b->refs++;
   account(info.Env(), &box->reported, sizeof(Sender) + sizeof(SenderBox));
-  return wrap(info.Env(), box, Kind::kSender, FinalizeSender);
+  Napi::Value handle = wrap(info.Env(), box, Kind::kSender, FinalizeSender);
+  if (!handle.IsEmpty()) {
+    b->handles++;
+    box->watch = watch(info.Env(), b, handle);
+  }
+  return handle;
 }
 
 // senderSendPage(handle, addr, page, body, flags) -> kind + 4 * body length.
@@ -442,6 +552,18 @@ Napi::Value SenderStats(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+// The environment is going away, and its references with it: the list
+// lets go of its watches (the handles' finalizers drop their own holds).
+void free_watches(Watches* w) {
+  if (!w) return;
+  for (Watch* x = w->head; x;) {
+    Watch* next = x->next;
+    drop(x);
+    x = next;
+  }
+  delete w;
+}
 
 void register_cache(Napi::Env env, Napi::Object exports) {
   struct Entry {

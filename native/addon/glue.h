@@ -17,19 +17,15 @@
 #ifndef NAPI_DISABLE_CPP_EXCEPTIONS
 #define NAPI_DISABLE_CPP_EXCEPTIONS
 #endif
-// binding.gyp defines NAPI_EXPERIMENTAL for one feature: the handles'
-// finalizers are basic (they take a Napi::BasicEnv and touch no JavaScript
-// value; wrap() checks it), so Node runs them during the garbage collection
-// that found the handle dead (on 24.22 and later: init.cc), and a loop that
-// drops caches without close() frees them as it goes. Experimental mode
-// would also make node-addon-api defer every Reference's deletion through
-// node_api_post_finalizer, which Node 20 before 20.10 lacks; the addon needs
-// none of that, so that feature is hidden from it (and the header's const
-// basic-env types with it, NODE_API_EXPERIMENTAL_BASIC_ENV_OPT_OUT, since
-// node-addon-api ties the two together). The binary imports only Node-API 8
-// functions (scripts/check-prebuilds.js checks it).
-#include <node_api.h>
-#undef NODE_API_EXPERIMENTAL_HAS_POST_FINALIZER
+// The module loads at Node-API 8, where Node runs the handles' finalizers
+// on the event loop's next turn after a collection. (The experimental
+// version runs them inside the collection; Node 20, 22 and 24.22 all abort
+// there, SIGTRAP, when a collection starts while a callback's exception is
+// being rethrown: test/helpers/throw-while-collecting.js.) A program that
+// drops caches in a loop that never yields still gets them freed: the
+// next cache or sender created closes them (cache.cc reclaim). The
+// finalizers are basic all the same (they take a Napi::BasicEnv and touch
+// no JavaScript value; wrap() checks it).
 #include <napi.h>
 
 #include <cstddef>
@@ -43,11 +39,16 @@
 namespace xbzrle {
 namespace glue {
 
+struct Watches;  // cache.cc: the cache and sender handles reclaim() watches
+void free_watches(Watches* w);
+
 // Per-environment state (main thread or a worker).
 struct Instance {
   const Kernel* kernel;
   Napi::FunctionReference resizable;  // ArrayBuffer.prototype.resizable's getter, or empty
   Napi::FunctionReference pin;        // worker_threads.markAsUntransferable, from setUntransferable()
+  Watches* watches = nullptr;
+  ~Instance() { free_watches(watches); }
 };
 
 inline Instance* instance(Napi::Env env) { return env.GetInstanceData<Instance>(); }
@@ -150,10 +151,6 @@ inline void account(Napi::BasicEnv env, int64_t* reported, uint64_t now) {
     *reported = static_cast<int64_t>(now);
   }
 }
-
-// True when this Node runs basic finalizers inside garbage collection
-// safely (init.cc), so the module loads at the experimental Node-API version.
-bool gc_finalizers();
 
 // The areas, each registering its functions on exports (init.cc calls them).
 void register_codec(Napi::Env env, Napi::Object exports);

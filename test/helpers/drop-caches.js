@@ -1,16 +1,14 @@
 // Creates and drops native 64 MiB page caches (or senders over them) without
-// close(), filling each, never calling gc(). Where the addon frees handles
-// inside garbage collection (nativeStatus().finalizers 'gc') the loop is
-// synchronous and never yields; where it frees them on the next turn of the
-// event loop ('next-tick', Node 20 and 22) each round ends with an await of
-// setImmediate, as a program that yields between caches does. Prints one JSON
-// line: the RSS at start, the peak after each round and at the end.
-// test/drop-without-close.test.ts runs it under each Node.js it supports.
+// close(), filling each, never calling gc(). The loop is synchronous, or
+// with `yield` awaits setImmediate after each round (so the finalizers can
+// run). Prints one JSON line: the RSS at start, the peak after each round
+// and at the end. test/drop-without-close.test.ts runs it under each
+// Node.js it supports.
 'use strict';
 const path = require('node:path');
 const { PageCache, Sender, nativeStatus } = require(path.resolve(__dirname, '../..'));
 
-const [mode = 'cache', roundsArg = '200', mibArg = '64'] = process.argv.slice(2);
+const [mode = 'cache', roundsArg = '200', mibArg = '64', loop = 'sync'] = process.argv.slice(2);
 const rounds = Number(roundsArg);
 const P = 4096;
 const size = Number(mibArg) * 2 ** 20;
@@ -19,7 +17,6 @@ const memory = new Uint8Array(n * P);
 for (let i = 0; i < memory.length; i += 512) memory[i] = i & 255;
 const addrs = Float64Array.from({ length: n }, (_, i) => i * P);
 
-const finalizers = nativeStatus().finalizers;
 const start = process.memoryUsage.rss();
 let peak = start;
 
@@ -39,14 +36,11 @@ function round(r) {
 }
 
 async function main() {
-  if (finalizers === 'gc') for (let r = 0; r < rounds; r++) round(r);
-  else {
-    for (let r = 0; r < rounds; r++) {
-      round(r);
-      await new Promise((resolve) => setImmediate(resolve));
-    }
+  for (let r = 0; r < rounds; r++) {
+    round(r);
+    if (loop === 'yield') await new Promise((resolve) => setImmediate(resolve));
   }
   const { source } = nativeStatus();
-  console.log(JSON.stringify({ node: process.version, mode, rounds, size, start, peak, end: process.memoryUsage.rss(), source, finalizers }));
+  console.log(JSON.stringify({ node: process.version, mode, rounds, size, start, peak, end: process.memoryUsage.rss(), source, loop }));
 }
 main();
