@@ -2,31 +2,31 @@
 // and of the codec interface the addon and the twin share. Types only; the
 // numbers the calls exchange are in abi.ts, generated from native/core/abi.h.
 
+import type { AddressArray } from '../util/checks';
+
+// The batch calls' argument lists, named once: the Backend, the addon, the
+// twin and the sender backends all take them as they stand.
+export type EncodePagesArgs = [
+  oldPages: Uint8Array, newPages: Uint8Array, oldIndexes: Uint32Array | null, indexes: Uint32Array | null,
+  pageSize: number, limit: number, out: Uint8Array, offsets: Uint32Array, lengths: Int32Array,
+];
+export type DecodePagesArgs = [
+  deltas: Uint8Array, offsets: Uint32Array, lengths: Int32Array, pages: Uint8Array,
+  indexes: Uint32Array | null, pageSize: number,
+];
+export type SendPagesArgs = [
+  addrs: AddressArray, pages: Uint8Array | Uint8Array[], out: Uint8Array, kinds: Uint8Array,
+  offsets: Uint32Array, lengths: Uint32Array, flags: number, block: Uint8Array,
+];
+
 /** What the codec needs from a backend: the native addon or the twin. */
 export interface Backend {
   encodeInto(oldPage: Uint8Array, newPage: Uint8Array, out: Uint8Array, limit: number): number;
   decodeInto(delta: Uint8Array, page: Uint8Array): number;
   /** Encodes lengths.length pages back to back into out; returns the bytes written. */
-  encodePages(
-    oldPages: Uint8Array,
-    newPages: Uint8Array,
-    oldIndexes: Uint32Array | null,
-    indexes: Uint32Array | null,
-    pageSize: number,
-    limit: number,
-    out: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Int32Array,
-  ): number;
+  encodePages(...args: EncodePagesArgs): number;
   /** Applies every valid delta; null, or the rejections as [page, packed, ...]. */
-  decodePages(
-    deltas: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Int32Array,
-    pages: Uint8Array,
-    indexes: Uint32Array | null,
-    pageSize: number,
-  ): number[] | null;
+  decodePages(...args: DecodePagesArgs): number[] | null;
 }
 
 /** An async batch running in the addon (an opaque handle for cancelJob). */
@@ -47,10 +47,10 @@ export interface NativeAddon extends Backend {
   kernel(): string;
   useKernel(name: string): boolean;
   encodePagesStart(
-    ...args: [...Parameters<Backend['encodePages']>, works: number, chunkPages: number, done: JobDone]
+    ...args: [...EncodePagesArgs, works: number, chunkPages: number, done: JobDone]
   ): NativeJob;
   decodePagesStart(
-    ...args: [...Parameters<Backend['decodePages']>, works: number, chunkPages: number, done: JobDone]
+    ...args: [...DecodePagesArgs, works: number, chunkPages: number, done: JobDone]
   ): NativeJob;
   cancelJob(job: NativeJob): void;
   /** The function async batches call on each ArrayBuffer they use. */
@@ -75,17 +75,7 @@ export interface NativeAddon extends Backend {
   senderNew(c: Handle, limit: number): Handle;
   /** FLAG_* flags; returns KIND_* + 4 * body length. */
   senderSendPage(s: Handle, addr: number | bigint, page: Uint8Array, body: Uint8Array, flags: number): number;
-  senderSendPages(
-    s: Handle,
-    addrs: Float64Array | BigUint64Array,
-    pages: Uint8Array | Uint8Array[],
-    out: Uint8Array,
-    kinds: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    flags: number,
-    block: Uint8Array,
-  ): number;
+  senderSendPages(s: Handle, ...args: SendPagesArgs): number;
   senderZeroPage(s: Handle, addr: number | bigint): void;
   senderNextGeneration(s: Handle): void;
   /** Fills SENDER_STATS_LENGTH slots (SENDER_STAT_*). */

@@ -4,8 +4,8 @@
 // and twin (lib/twin/budget.ts, cache.ts, sender.ts). lib/migration holds
 // one backend object per PageCache, MemoryBudget and Sender and never asks
 // which it is.
-import type { Address, AddressArray } from '../util/checks';
-import type { Handle } from './addon';
+import type { Address } from '../util/checks';
+import type { Handle, SendPagesArgs } from './addon';
 
 /** A byte budget several caches draw page memory from. */
 export interface BudgetBackend {
@@ -55,16 +55,7 @@ export interface SenderBackend {
    * addrs[i] cannot go in a header (with FLAG_MEMORY: or its page is not
    * inside the memory image). The caller checked sizes and overlaps.
    */
-  sendPages(
-    addrs: AddressArray,
-    pages: Uint8Array | Uint8Array[],
-    out: Uint8Array,
-    kinds: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    flags: number,
-    block: Uint8Array,
-  ): number;
+  sendPages(...args: SendPagesArgs): number;
   zeroPage(addr: Address): void;
   nextGeneration(): void;
   /** Fills the SENDER_STATS_LENGTH slots (SENDER_STAT_* in abi.ts). */

@@ -1,9 +1,9 @@
 // native-cache-backend.ts: the budget, cache and sender backends over the
 // addon's handles (lib/backend/addon.ts types the calls).
-import type { Address, AddressArray } from '../util/checks';
+import type { Address } from '../util/checks';
 import { BUDGET_INFO_SIZE, BUDGET_INFO_USED, BUDGET_INFO_LENGTH, INSERT_CLOSED } from './abi';
 import type { BudgetBackend, CacheBackend, CacheGeometry, SenderBackend } from './cache-backend';
-import type { NativeAddon, Handle } from './addon';
+import type { NativeAddon, Handle, SendPagesArgs } from './addon';
 
 const info = new Float64Array(BUDGET_INFO_LENGTH);
 
@@ -91,17 +91,8 @@ export class NativeSender implements SenderBackend {
     return this.addon.senderSendPage(this.handle, addr, page, body, flags);
   }
 
-  sendPages(
-    addrs: AddressArray,
-    pages: Uint8Array | Uint8Array[],
-    out: Uint8Array,
-    kinds: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    flags: number,
-    block: Uint8Array,
-  ): number {
-    return this.addon.senderSendPages(this.handle, addrs, pages, out, kinds, offsets, lengths, flags, block);
+  sendPages(...args: SendPagesArgs): number {
+    return this.addon.senderSendPages(this.handle, ...args);
   }
 
   zeroPage(addr: Address): void {

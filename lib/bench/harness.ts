@@ -4,7 +4,10 @@
 // per-call cost matters (a small batch) it is a row of its own.
 import * as os from 'node:os';
 import Benchmark from 'benchmark';
-import * as api from '../index';
+import { kernel, useKernel } from '../backend/kernels';
+import { encodePagesAsync } from '../codec/async';
+import { decodePages, encodePages } from '../codec/batch';
+import { encodeInto } from '../codec/page';
 import { split } from '../codec/async';
 import { loadCompressors, type Compressor } from './compressors';
 import { makePages, WORKLOADS, type PageSet, type Workload } from './workloads';
@@ -121,7 +124,7 @@ function encodeAll(set: PageSet): Deltas {
   let o = 0;
   let wire = 0;
   for (let k = 0; k < pages; k++) {
-    const n = api.encodeInto(olds[k], news[k], data.subarray(o, o + pageSize));
+    const n = encodeInto(olds[k], news[k], data.subarray(o, o + pageSize));
     offsets[k] = o;
     lengths[k] = n;
     if (n > 0) o += n;
@@ -147,20 +150,20 @@ function encodeRow(path: Path): (set: PageSet) => Timed {
       return {
         ops: reps * pages,
         fn: () => {
-          for (let r = 0; r < reps; r++) for (let k = 0; k < pages; k++) api.encodeInto(olds[k], news[k], out);
+          for (let r = 0; r < reps; r++) for (let k = 0; k < pages; k++) encodeInto(olds[k], news[k], out);
         },
       };
     }
     const indexes = cycle(pages, BATCH_ENTRIES);
     const n = indexes.length;
     const opt = { pageSize, indexes, oldIndexes: indexes, out: Buffer.alloc(n * pageSize), offsets: new Uint32Array(n), lengths: new Int32Array(n) };
-    if (path === 'batch') return { ops: n, fn: () => api.encodePages(set.oldMem, set.newMem, opt) };
-    const [works] = api.kernel() === 'js' ? [1] : split(n, pageSize);
+    if (path === 'batch') return { ops: n, fn: () => encodePages(set.oldMem, set.newMem, opt) };
+    const [works] = kernel() === 'js' ? [1] : split(n, pageSize);
     return {
       ops: n,
       cores: Math.min(works, os.cpus().length),
       defer: true,
-      fn: (deferred) => api.encodePagesAsync(set.oldMem, set.newMem, opt).then(() => deferred!.resolve()),
+      fn: (deferred) => encodePagesAsync(set.oldMem, set.newMem, opt).then(() => deferred!.resolve()),
     };
   };
 }
@@ -169,7 +172,7 @@ function encodeRow(path: Path): (set: PageSet) => Timed {
 function callRow(set: PageSet): Timed {
   const n = set.pages;
   const opt = { pageSize: set.pageSize, out: Buffer.alloc(n * set.pageSize), offsets: new Uint32Array(n), lengths: new Int32Array(n) };
-  return { ops: n, fn: () => api.encodePages(set.oldMem, set.newMem, opt) };
+  return { ops: n, fn: () => encodePages(set.oldMem, set.newMem, opt) };
 }
 
 function decodeRow(set: PageSet): Timed {
@@ -189,7 +192,7 @@ function decodeRow(set: PageSet): Timed {
     at += len;
   });
   const data = Buffer.concat(parts);
-  return { ops: indexes.length, fn: () => api.decodePages(data, offsets, lengths, target, { pageSize: set.pageSize, indexes }) };
+  return { ops: indexes.length, fn: () => decodePages(data, offsets, lengths, target, { pageSize: set.pageSize, indexes }) };
 }
 
 function compressRow(c: Compressor): (set: PageSet) => Timed {
@@ -292,7 +295,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const plans = plan(opts, available);
   const rows: Row[] = [];
   const pagesUsed: BenchResult['pagesUsed'] = {};
-  const before = api.kernel();
+  const before = kernel();
   let done = 0;
   try {
     for (const regime of opts.regimes) {
@@ -319,7 +322,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       }
       // The per-call row runs on unchanged pages whichever workloads are selected.
       for (const p of mine.filter((p) => p.op === 'call')) {
-        api.useKernel(p.use!);
+        useKernel(p.use!);
         const set = makePages(WORKLOADS[0], n, opts.pageSize);
         const t = p.make(set);
         const bm = await measure(t.fn, false, opts.quick);
@@ -331,7 +334,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         if (!todo.length) continue;
         const set = makePages(w, n, opts.pageSize);
         pagesUsed[regime][w.name] = set.pages;
-        api.useKernel(opts.kernels.find((k) => k !== 'js') ?? 'js');
+        useKernel(opts.kernels.find((k) => k !== 'js') ?? 'js');
         const all = encodeAll(set);
         const wire = all.wire / set.pages;
         const anyDelta = all.lengths.some((x) => x > 0);
@@ -340,7 +343,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
             opts.onRow?.(++done, plans.length, p.id); // nothing to decode: every page unchanged or overflowed
             continue;
           }
-          if (p.use) api.useKernel(p.use);
+          if (p.use) useKernel(p.use);
           const t = p.make(set);
           const bm = await measure(t.fn, !!t.defer, opts.quick);
           const ns = (bm.stats.mean * 1e9) / (t.ops ?? set.pages);
@@ -351,7 +354,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       }
     }
   } finally {
-    api.useKernel(before);
+    useKernel(before);
   }
   return { rows, absent, paths: paths(), load: { start, end: os.loadavg() }, pagesUsed };
 }

@@ -1,6 +1,7 @@
 // bench/json.ts: the machine-readable result of `xbzrle bench --json`.
 import * as os from 'node:os';
-import * as api from '../index';
+import { kernel, kernels } from '../backend/kernels';
+import { native } from '../backend/status';
 import type { BenchResult, Regime, Row } from './harness';
 import type { Answer } from './answer';
 
@@ -41,9 +42,9 @@ export function toJson(r: BenchResult, o: { pageSize: number; quick: boolean; re
       memoryBytes: os.totalmem(),
       loadavg: r.load,
     },
-    native: api.native,
-    kernel: api.kernel(),
-    kernels: api.kernels(),
+    native,
+    kernel: kernel(),
+    kernels: kernels(),
     paths: r.paths,
     pageSize: o.pageSize,
     quick: o.quick,

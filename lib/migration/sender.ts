@@ -6,6 +6,7 @@
 // checked inputs and raise the same errors.
 //
 // Threads: a sender belongs to the JavaScript thread that created it.
+import type { XbzrleCacheStats } from '../qmp/types';
 import { CACHE_IMPL, PageCache } from './cache';
 import {
   MAX_PAGE_SIZE,
@@ -103,15 +104,7 @@ export interface SenderStats {
 }
 
 /** The same figures under the names QEMU's query-migrate uses for xbzrle-cache. */
-export interface SenderStatsQmp {
-  'cache-size': number;
-  bytes: number;
-  pages: number;
-  'cache-miss': number;
-  'cache-miss-rate': number;
-  'encoding-rate': number;
-  overflow: number;
-}
+export type SenderStatsQmp = XbzrleCacheStats;
 
 const statsBuf = new Float64Array(SENDER_STATS_LENGTH);
 

@@ -1,6 +1,7 @@
 // lib/twin/batch.ts: the twin's batch loops, the same contract as
 // native/core/batch.cc (lib/codec/batch.ts has already checked every argument).
 import { REJECT_OVERLAP } from '../backend/abi';
+import type { DecodePagesArgs, EncodePagesArgs } from '../backend/addon';
 import { overlaps } from '../util/checks';
 import { packRejection } from '../util/errors';
 import { decodeInto, encodeInto } from './codec';
@@ -11,15 +12,7 @@ const compare = Buffer.prototype.compare;
 
 /** Encodes lengths.length pages back to back into out; returns the bytes written. */
 export function encodePages(
-  oldPages: Uint8Array,
-  newPages: Uint8Array,
-  oldIndexes: Uint32Array | null,
-  indexes: Uint32Array | null,
-  pageSize: number,
-  limit: number,
-  out: Uint8Array,
-  offsets: Uint32Array,
-  lengths: Int32Array,
+  ...[oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, offsets, lengths]: EncodePagesArgs
 ): number {
   let o = 0;
   for (let k = 0; k < lengths.length; k++) {
@@ -42,14 +35,7 @@ export function encodePages(
 }
 
 /** Applies every valid delta; null, or the rejections as [page, packed, ...]. */
-export function decodePages(
-  deltas: Uint8Array,
-  offsets: Uint32Array,
-  lengths: Int32Array,
-  pages: Uint8Array,
-  indexes: Uint32Array | null,
-  pageSize: number,
-): number[] | null {
+export function decodePages(...[deltas, offsets, lengths, pages, indexes, pageSize]: DecodePagesArgs): number[] | null {
   let fails: number[] | null = null;
   for (let k = 0; k < lengths.length; k++) {
     const len = lengths[k];

@@ -1,6 +1,7 @@
 // lib/twin/sender.ts: the pure-TypeScript twin of native/core/sender.cc: QEMU's
 // per-page sender steps (docs/FORMAT.md §3) and the batch loop that frames RAM
 // records (docs/FORMAT.md §2), with the same outputs and counters.
+import type { SendPagesArgs } from '../backend/addon';
 import type { SenderBackend } from '../backend/cache-backend';
 import * as abi from '../backend/abi';
 import { FLAG_CONTINUED, FLAG_DETECT_ZERO, FLAG_LAST_STAGE, FLAG_MEMORY, KIND_RAW, KIND_SKIP, KIND_XBZRLE, KIND_ZERO } from '../backend/abi';
@@ -133,16 +134,7 @@ export class TwinSender implements SenderBackend {
   }
 
   /** A batch (native: Sender::send_pages); the caller checked sizes and overlaps. */
-  sendPages(
-    addrs: AddressArray,
-    pages: Uint8Array | Uint8Array[],
-    out: Uint8Array,
-    kinds: Uint8Array,
-    offsets: Uint32Array,
-    lengths: Uint32Array,
-    flags: number,
-    block: Uint8Array,
-  ): number {
+  sendPages(...[addrs, pages, out, kinds, offsets, lengths, flags, block]: SendPagesArgs): number {
     const P = this.pageSize;
     const byMemory = (flags & FLAG_MEMORY) !== 0;
     const bad = badAddress(addrs, byMemory ? P : 0, byMemory ? (pages as Uint8Array).length : 0);
