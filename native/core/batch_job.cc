@@ -3,7 +3,6 @@
 #include "batch_job.h"
 
 #include <cstring>
-#include <new>
 
 namespace xbzrle {
 
@@ -22,10 +21,7 @@ EncodeJob::~EncodeJob() { delete[] chunk_; }
 
 bool EncodeJob::init(const EncodeBatch& b, size_t chunk_pages) {
   b_ = b;
-  split(b.count, chunk_pages);
-  if (chunks_ == 0) return true;
-  chunk_ = new (std::nothrow) Chunk[chunks_]();
-  return chunk_ != nullptr;
+  return split_into(chunk_, b.count, chunk_pages);
 }
 
 void EncodeJob::run() {
@@ -73,10 +69,7 @@ DecodeJob::~DecodeJob() { delete[] chunk_; }
 
 bool DecodeJob::init(const DecodeBatch& b, size_t chunk_pages) {
   b_ = b;
-  split(b.count, chunk_pages);
-  if (chunks_ == 0) return true;
-  chunk_ = new (std::nothrow) Chunk[chunks_]();
-  return chunk_ != nullptr;
+  return split_into(chunk_, b.count, chunk_pages);
 }
 
 void DecodeJob::run() {

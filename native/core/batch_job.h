@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cstddef>
+#include <new>
 
 #include "batch.h"
 
@@ -18,6 +19,15 @@ class BatchJob {
 
  protected:
   void split(size_t count, size_t chunk_pages);
+  // Splits the batch and gives each chunk a zeroed C; false when that
+  // allocation fails (the job then does not run).
+  template <class C>
+  bool split_into(C*& chunk, size_t count, size_t chunk_pages) {
+    split(count, chunk_pages);
+    if (chunks_ == 0) return true;
+    chunk = new (std::nothrow) C[chunks_]();
+    return chunk != nullptr;
+  }
   size_t begin_of(size_t c) const { return c * chunk_pages_; }
   size_t end_of(size_t c) const;
 
