@@ -189,8 +189,10 @@ function variantsFor(pair, pages, workload, sweep) {
 }
 
 const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-// 1..cores, and one past it (more works than cores must not lose).
-const threadCounts = Array.from({ length: cores + 1 }, (_, i) => i + 1);
+// 1..cores, one past it (more works than cores must not lose), and up to
+// the pool size (the default queues one work per pool thread).
+const poolSize = Number(process.env.UV_THREADPOOL_SIZE) > 0 ? Number(process.env.UV_THREADPOOL_SIZE) : 4;
+const threadCounts = Array.from({ length: Math.max(cores + 1, Math.min(poolSize, 8)) }, (_, i) => i + 1);
 
 // Ratio a/b per sample round, keeping the rounds where other processes took
 // less than `maxForeign` cores during both samples: the speedup of an idle

@@ -54,6 +54,12 @@ test('the split: one work below 512 KiB per thread, chunks for late starters', (
   expect(works).toBe(2);
   expect(chunk).toBeLessThanOrEqual(2048 / (2 * 16)); // at least 16 chunks per thread
   expect(split(16384, P, 2)[1]).toBe(32); // at most 128 KiB per chunk
+  // Default: a work per pool thread, even past the cores; none split on one core.
+  expect(split(2048, P, undefined, { cores: 2, poolSize: 4 })[0]).toBe(4);
+  expect(split(2048, P, undefined, { cores: 64, poolSize: 4 })[0]).toBe(4);
+  expect(split(2048, P, undefined, { cores: 2, poolSize: 8 })[0]).toBe(8);
+  expect(split(2048, P, undefined, { cores: 1, poolSize: 4 })).toEqual([1, 2048]);
+  expect(split(256, P, undefined, { cores: 2, poolSize: 4 })[0]).toBe(2); // 512 KiB per work
 });
 
 eachKernel((name) => {

@@ -39,6 +39,12 @@ double thread_cpu_ns() {
   return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
 
+double wall_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
   return v[v.size() / 2];
@@ -77,18 +83,18 @@ int main(int argc, char** argv) {
   const double wake = (std::getenv("WAKE_US") ? std::atof(std::getenv("WAKE_US")) : 20.0) * 1e3;
   const double chunk_ns = sync * static_cast<double>(std::min(chunk, pages)) / static_cast<double>(pages);
   std::printf("one chunk: %.1f us; wake-up allowance: %.0f us\n", chunk_ns / 1e3, wake / 1e3);
-  std::printf("threads\tsplit cost c(n)\tmodelled speedup on n idle cores\n");
+  std::printf("threads\tsplit cost c(n)\tmodelled speedup on n idle cores\tmeasured wall speedup (threads started together)\n");
   for (size_t n = 1; n <= max_threads; n++) {
-    std::vector<double> cost;
+    std::vector<double> cost, walls;
     for (int r = 0; r < rounds; r++) {
       // The loop again next to each job: the ratio of a pair that shared
       // the machine's state (clock, other jobs' cache use).
-      double l0 = thread_cpu_ns();
+      double l0 = thread_cpu_ns(), w0 = wall_ns();
       xbzrle::encode_range(b, 0, pages, 0, nullptr);
-      const double loop = thread_cpu_ns() - l0;
+      const double loop = thread_cpu_ns() - l0, loop_wall = wall_ns() - w0;
       xbzrle::EncodeJob job;
       if (!job.init(b, chunk)) return 2;
-      std::vector<double> cpu(n);
+      std::vector<double> cpu(n), begin(n), end(n);
       std::vector<std::thread> t;
       std::atomic<size_t> ready{0};
       for (size_t i = 0; i < n; i++)
@@ -97,7 +103,9 @@ int main(int argc, char** argv) {
           ready++;
           while (ready.load() < n) std::this_thread::yield();
           double t0 = thread_cpu_ns();
+          begin[i] = wall_ns();
           job.run();
+          end[i] = wall_ns();
           cpu[i] = thread_cpu_ns() - t0;
         });
       for (auto& th : t) th.join();
@@ -105,10 +113,12 @@ int main(int argc, char** argv) {
       double all = 0;
       for (double c : cpu) all += c;
       cost.push_back(all / loop);
+      walls.push_back(loop_wall / (*std::max_element(end.begin(), end.end()) -
+                                   *std::min_element(begin.begin(), begin.end())));
     }
     const double c = median(cost);
     const double t = n == 1 ? sync * c : sync * c / static_cast<double>(n) + chunk_ns / 2 + wake;
-    std::printf("%zu\t%.3f\t%.2f\n", n, c, sync / t);
+    std::printf("%zu\t%.3f\t%.2f\t%.2f\n", n, c, sync / t, median(walls));
   }
   return 0;
 }
