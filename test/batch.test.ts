@@ -54,6 +54,39 @@ eachKernel(() => {
     });
   });
 
+  describe('results of calls without out are their own memory', () => {
+    // Such calls share one scratch buffer: each result is copied out of it,
+    // or takes it over when the deltas fill half of it or more.
+    test.each([
+      ['sparse results (copied out)', 0.02],
+      ['dense results (the scratch handed over)', 0.3],
+    ])('%s survive the next calls', (_n, share) => {
+      const count = 64;
+      const make = (seed: number) => {
+        const r = rng(seed);
+        const oldPages = Buffer.alloc(count * P, 0x11);
+        const newPages = Buffer.from(oldPages);
+        for (let i = 0; i < newPages.length; i++) if (r() < share) newPages[i] = 0x80 | (r() * 127);
+        return { oldPages, newPages };
+      };
+      const kept = [1, 2, 3].map((seed) => {
+        const b = make(seed);
+        const res = encodePages(b.oldPages, b.newPages);
+        return { b, res, copy: Buffer.from(res.data) };
+      });
+      encodePages(kept[0].b.newPages, kept[0].b.oldPages); // once more, other bytes
+      for (const { b, res, copy } of kept) {
+        expect(res.data.equals(copy)).toBe(true);
+        expect(unpack(res)).toEqual(perPage(b.oldPages, b.newPages, count, P));
+      }
+      // No two results share a byte.
+      const shares = (a: Buffer, b: Buffer) =>
+        a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+      expect(shares(kept[0].res.data, kept[1].res.data) || shares(kept[1].res.data, kept[2].res.data)).toBe(false);
+      expect(shares(kept[0].res.data, kept[2].res.data)).toBe(false);
+    });
+  });
+
   describe('unchanged pages compared in spans', () => {
     // The native loop compares runs of unchanged pages as one span that
     // doubles; changes right before, inside and after each span size.

@@ -74,6 +74,8 @@ export interface EncodePlan {
   limit: number;
   out: Uint8Array;
   outGiven: boolean;
+  /** out is the shared scratch buffer (sync calls without `out`). */
+  scratch: boolean;
   offsets: Uint32Array;
   lengths: Int32Array;
   count: number;
@@ -92,6 +94,24 @@ export interface DecodePlan {
 
 // Offsets are 32-bit: the worst case output must stay below 4 GiB.
 const MAX_OUT = 2 ** 32;
+
+// Without `out`, a sync call encodes into one scratch buffer kept from call
+// to call, then copies the bytes written into a Buffer of their size: a
+// fresh worst-case buffer per call cost 25-250 ns a page (page faults and
+// the collector's external-memory accounting; docs/PERFORMANCE.md). Held
+// weakly, so a program that stops encoding gets the memory back. Safe to
+// share: nothing runs between filling it and copying out of it.
+const SCRATCH_MAX = 16 * 1024 * 1024;
+let scratchRef: WeakRef<Buffer> | undefined;
+
+function scratchFor(need: number): Buffer {
+  let s = scratchRef?.deref();
+  if (s === undefined || s.length < need) {
+    s = Buffer.allocUnsafeSlow(need);
+    scratchRef = new WeakRef(s);
+  }
+  return s;
+}
 
 function pageSizeOf(options: PagesOptions | undefined): number {
   const pageSize = options?.pageSize ?? PAGE_SIZE;
@@ -143,8 +163,17 @@ function table<T extends Uint32Array | Int32Array>(given: T | undefined, count: 
   return given.length === count ? given : (given.subarray(0, count) as T);
 }
 
-/** Checks an encodePages call and prepares its output (internal). */
-export function planEncode(oldPages: unknown, newPages: unknown, options: EncodePagesOptions | undefined): EncodePlan {
+/**
+ * Checks an encodePages call and prepares its output (internal). With
+ * `scratch` (a call that copies its result out before returning), a missing
+ * `out` is the shared scratch buffer.
+ */
+export function planEncode(
+  oldPages: unknown,
+  newPages: unknown,
+  options: EncodePagesOptions | undefined,
+  scratch = false,
+): EncodePlan {
   checkBytes(oldPages, 'oldPages');
   checkBytes(newPages, 'newPages');
   checkOptions(options);
@@ -188,25 +217,34 @@ export function planEncode(oldPages: unknown, newPages: unknown, options: Encode
       }
     }
   } else {
-    out = Buffer.allocUnsafe(need);
+    scratch &&= need <= SCRATCH_MAX;
+    out = scratch ? scratchFor(need) : Buffer.allocUnsafe(need);
   }
   if (options?.offsets !== undefined) checkUint32Array(options.offsets, 'offsets', 'option');
   if (options?.lengths !== undefined) checkInt32Array(options.lengths, 'lengths', 'option');
   const offsets = table(options?.offsets, count, 'offsets', (n) => new Uint32Array(n));
   const lengths = table(options?.lengths, count, 'lengths', (n) => new Int32Array(n));
-  return { oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, outGiven, offsets, lengths, count };
+  return { oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, outGiven, scratch: scratch && !outGiven, offsets, lengths, count };
 }
 
 /**
  * The result of a plan once `total` bytes of deltas sit in its out
  * (internal). Without a caller's out, `trim` copies the deltas out of the
  * worst-case allocation when they use less than half of it; the async forms
- * pass false, so the event loop never copies a large result.
+ * pass false, so the event loop never copies a large result. The scratch
+ * buffer is copied out of, or handed over (and forgotten) when the deltas
+ * fill half of it or more.
  */
 export function encodeResult(plan: EncodePlan, total: number, trim = true): EncodedPages {
   const { out } = plan;
   let data: Buffer;
-  if (plan.outGiven) {
+  if (plan.scratch && total * 2 < out.length) {
+    data = Buffer.allocUnsafe(total);
+    (out as Buffer).copy(data, 0, 0, total);
+  } else if (plan.scratch) {
+    data = (out as Buffer).subarray(0, total);
+    scratchRef = undefined;
+  } else if (plan.outGiven) {
     // subarray of a Buffer is a Buffer, and cheaper than Buffer.from(buffer, …).
     data = Buffer.isBuffer(out) ? out.subarray(0, total) : Buffer.from(out.buffer, out.byteOffset, total);
   } else if (trim && total * 2 < out.length) {
@@ -275,7 +313,7 @@ export function decodeResult(fails: number[] | null): void {
  *   pages × limit, an index past the end of its buffer).
  */
 export function encodePages(oldPages: Uint8Array, newPages: Uint8Array, options?: EncodePagesOptions): EncodedPages {
-  const p = planEncode(oldPages, newPages, options);
+  const p = planEncode(oldPages, newPages, options, true);
   const total = backend().encodePages(
     p.oldPages,
     p.newPages,
