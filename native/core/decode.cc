@@ -162,11 +162,17 @@ constexpr size_t kSmallRuns = 32;
 long decode_small(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
   Run runs[kSmallRuns];
   size_t i = 0, pos = 0, k = 0;
-  while (i < s) {
-    if (k == kSmallRuns) return -2;
+  for (;;) {
     size_t n;
     if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
+    // One pair (a page changed in one place): copy its run at once.
+    if (i == s && k == 0) {
+      copy_run(page + pos - n, d + i - n, n);
+      return static_cast<long>(pos);
+    }
     runs[k++] = make_run(i - n, pos - n, n);
+    if (i == s) break;
+    if (k == kSmallRuns) return -2;
   }
   for (size_t r = 0; r < k; r++)
     copy_run(page + run_pos(runs[r]), d + run_src(runs[r]), run_n(runs[r]));
