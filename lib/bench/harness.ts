@@ -5,10 +5,9 @@
 import * as os from 'node:os';
 import Benchmark from 'benchmark';
 import { kernel, useKernel } from '../backend/kernels';
-import { encodePagesAsync } from '../codec/async';
 import { decodePages, encodePages } from '../codec/batch';
 import { encodeInto } from '../codec/page';
-import { split } from '../codec/async';
+import { encodePagesAsync, split } from '../codec/async';
 import { loadCompressors, type Compressor } from './compressors';
 import { makePages, WORKLOADS, type PageSet, type Workload } from './workloads';
 
