@@ -153,6 +153,19 @@ function pickPages(
   return indexes;
 }
 
+// The batch an options bag describes over its page buffer: the page size,
+// the index list (or null) and the page count.
+function batchOf(
+  buf: Uint8Array,
+  bufName: string,
+  options: PagesOptions | undefined,
+): { pageSize: number; indexes: Uint32Array | null; count: number } {
+  checkOptions(options);
+  const pageSize = pageSizeOf(options);
+  const indexes = pickPages(buf, bufName, options?.indexes, 'indexes', pageSize);
+  return { pageSize, indexes, count: indexes ? indexes.length : buf.length / pageSize };
+}
+
 function table<T extends Uint32Array | Int32Array>(given: T | undefined, count: number, name: string, make: (n: number) => T): T {
   if (given === undefined) return make(count);
   if (given.length < count) {
@@ -176,10 +189,7 @@ export function planEncode(
 ): EncodePlan {
   checkBytes(oldPages, 'oldPages');
   checkBytes(newPages, 'newPages');
-  checkOptions(options);
-  const pageSize = pageSizeOf(options);
-  const indexes = pickPages(newPages, 'newPages', options?.indexes, 'indexes', pageSize);
-  const count = indexes ? indexes.length : newPages.length / pageSize;
+  const { pageSize, indexes, count } = batchOf(newPages, 'newPages', options);
   const oldIndexes = pickPages(oldPages, 'oldPages', options?.oldIndexes, 'oldIndexes', pageSize);
   if (oldIndexes ? oldIndexes.length !== count : oldPages.length !== count * pageSize) {
     throw new RangeError(
@@ -267,10 +277,7 @@ export function planDecode(
   checkUint32Array(offsets, 'offsets');
   checkInt32Array(lengths, 'lengths');
   checkBytes(pages, 'pages');
-  checkOptions(options);
-  const pageSize = pageSizeOf(options);
-  const indexes = pickPages(pages, 'pages', options?.indexes, 'indexes', pageSize);
-  const count = indexes ? indexes.length : pages.length / pageSize;
+  const { pageSize, indexes, count } = batchOf(pages, 'pages', options);
   for (const [t, name] of [
     [offsets, 'offsets'],
     [lengths, 'lengths'],
