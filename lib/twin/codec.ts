@@ -119,12 +119,15 @@ function encodeBlocks(newp: Uint8Array, ow: Int32Array, nw: Int32Array, out: Uin
   let z = 0; // the zero run before the changed run in progress
   let changed = 0; // 1 while a changed run is open
   for (let w = 0; w < words; w += 8) {
-    let m = 0;
     if (changed === 0) {
-      let any = 0;
-      for (let k = 0; k < 8; k++) any |= ow[w + k] ^ nw[w + k];
-      if (any === 0) continue; // an equal block with no run open
+      // No run open: skip equal words one compare each, to the block of
+      // the first that differs.
+      let v = w;
+      while (v < words && ow[v] === nw[v]) v++;
+      if (v === words) break;
+      w = v & ~7;
     }
+    let m = 0;
     for (let k = 0; k < 8; k++) m |= nonzeroBytes(ow[w + k] ^ nw[w + k]) << (k << 2);
     const base = w << 2;
     // Bit j: byte base + j starts a run (its state differs from the byte before).
