@@ -207,6 +207,7 @@ export function planEncode(
     );
   }
   let out: Uint8Array;
+  let fromScratch = false;
   const outGiven = options?.out !== undefined;
   if (outGiven) {
     checkBytes(options!.out, 'out', 'option');
@@ -227,40 +228,35 @@ export function planEncode(
       }
     }
   } else {
-    scratch &&= need <= SCRATCH_MAX;
-    out = scratch ? scratchFor(need) : Buffer.allocUnsafe(need);
+    fromScratch = scratch && need <= SCRATCH_MAX;
+    out = fromScratch ? scratchFor(need) : Buffer.allocUnsafe(need);
   }
   if (options?.offsets !== undefined) checkUint32Array(options.offsets, 'offsets', 'option');
   if (options?.lengths !== undefined) checkInt32Array(options.lengths, 'lengths', 'option');
   const offsets = table(options?.offsets, count, 'offsets', (n) => new Uint32Array(n));
   const lengths = table(options?.lengths, count, 'lengths', (n) => new Int32Array(n));
-  return { oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, outGiven, scratch: scratch && !outGiven, offsets, lengths, count };
+  return { oldPages, newPages, oldIndexes, indexes, pageSize, limit, out, outGiven, scratch: fromScratch, offsets, lengths, count };
 }
 
 /**
  * The result of a plan once `total` bytes of deltas sit in its out
  * (internal). Without a caller's out, `trim` copies the deltas out of the
  * worst-case allocation when they use less than half of it; the async forms
- * pass false, so the event loop never copies a large result. The scratch
- * buffer is copied out of, or handed over (and forgotten) when the deltas
- * fill half of it or more.
+ * pass false, so the event loop never copies a large result. The sync
+ * scratch buffer follows the same rule: copied out of, or handed over (and
+ * forgotten) when the deltas fill half of it or more.
  */
 export function encodeResult(plan: EncodePlan, total: number, trim = true): EncodedPages {
   const { out } = plan;
   let data: Buffer;
-  if (plan.scratch && total * 2 < out.length) {
-    data = Buffer.allocUnsafe(total);
-    (out as Buffer).copy(data, 0, 0, total);
-  } else if (plan.scratch) {
-    data = (out as Buffer).subarray(0, total);
-    scratchRef = undefined;
-  } else if (plan.outGiven) {
+  if (plan.outGiven) {
     // subarray of a Buffer is a Buffer, and cheaper than Buffer.from(buffer, …).
     data = Buffer.isBuffer(out) ? out.subarray(0, total) : Buffer.from(out.buffer, out.byteOffset, total);
   } else if (trim && total * 2 < out.length) {
     data = Buffer.from(out.subarray(0, total));
   } else {
     data = (out as Buffer).subarray(0, total);
+    if (plan.scratch) scratchRef = undefined; // the result owns it now
   }
   return { data, offsets: plan.offsets, lengths: plan.lengths };
 }

@@ -101,7 +101,7 @@ function putPair(out: Uint8Array, o: number, limit: number, z: number, n: number
   o = ulebPut(out, o, n);
   if (n < 32) for (let k = run; k < run + n; k++) out[o++] = newp[k];
   else {
-    out.set(newp.subarray(run, run + n), o);
+    out.set(newp.subarray(run, run + n), o); // a view per run only pays for long runs
     o += n;
   }
   return o;
@@ -178,14 +178,9 @@ export function encodeInto(oldp: Uint8Array, newp: Uint8Array, out: Uint8Array, 
     const nStart = i;
     i = dataRunEnd(oldp, newp, ow, nw, i, Math.min(size, i + cap + 1));
     const n = i - nStart;
-    if (n > cap || zs + ulebSize(n) + n > room) return -1;
-    o = ulebPut(out, o, z);
-    o = ulebPut(out, o, n);
-    if (n < 32) for (let k = nStart; k < i; k++) out[o++] = newp[k];
-    else {
-      out.set(newp.subarray(nStart, i), o); // a view per run only pays for long runs
-      o += n;
-    }
+    if (n > cap) return -1;
+    o = putPair(out, o, limit, z, n, newp, nStart);
+    if (o < 0) return -1;
   }
 }
 
