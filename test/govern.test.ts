@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Governor, cacheCost, largestCacheWithin, type Decision } from '../lib';
+import { allocate, type Claim } from '../lib/govern/allocate';
 import { fakeServer, reply } from './helpers/qmp-fake';
 import { buildDirtier, killAll, startDirtier } from './helpers/processes';
 
@@ -76,6 +77,40 @@ describe('cacheCost', () => {
   });
 });
 
+// A claim from a curve given as [size in MiB, hit rate] points.
+function claim(idealMiB: number, rate: number, points: [number, number][]): Claim {
+  const hits = new Map(points.map(([s, h]) => [s * MiB, h]));
+  return { ideal: idealMiB * MiB, rate, sizes: points.map(([s]) => s * MiB), hitRate: (s) => hits.get(s) ?? 0 };
+}
+
+describe('allocate (VMs deciding together)', () => {
+  const a = () => claim(8, 1 * MiB, [[1, 0.2], [2, 0.4], [4, 0.6], [8, 0.9]]);
+  const b = () => claim(16, 10 * MiB, [[1, 0.1], [2, 0.2], [4, 0.4], [8, 0.8], [16, 0.95]]);
+
+  test('every ideal when they all fit', () => {
+    expect(allocate([a(), b()], cacheCost(8 * MiB) + cacheCost(16 * MiB))).toEqual([8 * MiB, 16 * MiB]);
+  });
+
+  test('otherwise the bytes go where they save the most pages per byte, within the cap', () => {
+    const cap = 20 * MiB; // the two ideals cost 24.2 MiB
+    const got = allocate([a(), b()], cap);
+    // b dirties 10x as fast: its cache up to 16 MiB saves more per byte than any of a's beyond 2 MiB.
+    expect(got).toEqual([2 * MiB, 16 * MiB]);
+    expect(cacheCost(got[0]) + cacheCost(got[1])).toBeLessThanOrEqual(cap);
+  });
+
+  test('a plateau does not stop a VM short of the step that pays', () => {
+    const flat = claim(4, MiB, [[1, 0], [2, 0], [4, 0.9]]);
+    const slow = claim(4, MiB, [[1, 0.1], [2, 0.15], [4, 0.2]]);
+    expect(allocate([flat, slow], cacheCost(4 * MiB) + 65536)).toEqual([4 * MiB, 0]);
+  });
+
+  test('nothing fits, nothing pays: no caches', () => {
+    expect(allocate([a(), b()], 0)).toEqual([0, 0]);
+    expect(allocate([claim(0, MiB, []), b()], 5 * MiB)).toEqual([0, 4 * MiB]);
+  });
+});
+
 describe('Governor against fake QEMUs', () => {
   test('two VMs: each gets a cache from its dirty rate, the sum stays within the budget, both complete', async () => {
     const a = await fakeVm({ dirtyMiB: 4 });
@@ -109,6 +144,49 @@ describe('Governor against fake QEMUs', () => {
     } finally {
       gov.close();
       await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('VMs profiled together share the budget by their needs, not by which profile ends first', async () => {
+    // a needs 16 MiB and its profile ends first; b needs 2 MiB and ends 0.3 s
+    // later. Deciding alone, a would get 8 MiB: half the 20 MiB held for b.
+    const a = await fakeVm({ dirtyMiB: 16 });
+    const b = await fakeVm({ dirtyMiB: 2, measureAfterMs: 300 });
+    const gov = new Governor({ budget: 20 * MiB, ...quick });
+    const decisions: Decision[] = [];
+    gov.on('decision', (d) => decisions.push(d));
+    try {
+      const [ra, rb] = await Promise.all([gov.migrate({ qmp: a.path, uri: 'unix:/a', name: 'a' }), gov.migrate({ qmp: b.path, uri: 'unix:/b', name: 'b' })]);
+      expect([ra.status, rb.status]).toEqual(['completed', 'completed']);
+      expect(a.params).toEqual([16 * MiB]);
+      expect(b.params).toEqual([2 * MiB]);
+      expect(decisions.map((d) => d.message)).toEqual([expect.stringMatching(/^a: 0 B → 16 MiB, budget 16 of 20 MiB \(sized from QEMU's dirty rate\)$/), expect.stringMatching(/^b: 0 B → 2 MiB, budget 18 of 20 MiB/)]);
+      expect(gov.usage.peakCost).toBeLessThanOrEqual(20 * MiB);
+    } finally {
+      gov.close();
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
+  test('VMs profiled together that do not all fit: the budget goes where it saves the most, within it', async () => {
+    const a = await fakeVm({ dirtyMiB: 64 });
+    const b = await fakeVm({ dirtyMiB: 64 });
+    const c = await fakeVm({ dirtyMiB: 1 });
+    const gov = new Governor({ budget: 48 * MiB, ...quick });
+    const decisions: Decision[] = [];
+    gov.on('decision', (d) => decisions.push(d));
+    try {
+      const rs = await Promise.all([a, b, c].map((v, i) => gov.migrate({ qmp: v.path, uri: `unix:/${i}`, name: 'abc'[i] })));
+      expect(rs.map((r) => r.status)).toEqual(['completed', 'completed', 'completed']);
+      const sizes = [a, b, c].map((v) => v.params[0] ?? 0);
+      expect(sizes.reduce((s, x) => s + cacheCost(x), 0)).toBeLessThanOrEqual(48 * MiB);
+      expect(sizes[2]).toBe(1 * MiB); // the small need is met whole
+      expect(Math.max(sizes[0], sizes[1])).toBe(32 * MiB);
+      expect(decisions.find((d) => d.to < 64 * MiB && d.vm !== 'c')!.reason).toMatch(/left does not fit 64 MiB beside/);
+      expect(gov.usage.peakCost).toBeLessThanOrEqual(48 * MiB);
+    } finally {
+      gov.close();
+      await Promise.all([a, b, c].map((v) => v.close()));
     }
   });
 
@@ -155,12 +233,13 @@ describe('Governor against fake QEMUs', () => {
 
   test('when one migration ends, its budget grows the cache of another whose curve says it pays', async () => {
     // vm-a: a real process (the dirtier, 32 MiB rewritten each second) profiled
-    // by PID; vm-b: a fake dirty rate that takes 3 s to measure, so vm-a decides
-    // first, within half the budget, while vm-b's share is held.
+    // by PID; vm-b: a fake dirty rate that takes 6 s to measure, longer than
+    // vm-a waits for its peers (one profile's length), so vm-a decides alone,
+    // within half the budget, while vm-b's share is held.
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'xbzrle-govern-grow-'));
     const d = await startDirtier(buildDirtier(tmp), 8192, 8192);
     const a = await fakeVm({ polls: 1e9 });
-    const b = await fakeVm({ dirtyMiB: 8, polls: 3, measureAfterMs: 3000 });
+    const b = await fakeVm({ dirtyMiB: 8, polls: 3, measureAfterMs: 6000 });
     const gov = new Governor({ budget: 50 * MiB, interval: 0.05, profileSeconds: 2, profileInterval: 0.5 });
     const decisions: Decision[] = [];
     gov.on('decision', (x) => decisions.push(x));

@@ -4,8 +4,10 @@
 // Per VM: a short profile of guest RAM gives a miss-ratio curve (the
 // profiler reading /proc/PID/mem; without a PID, QEMU's calc-dirty-rate
 // gives only a rate); the advisor picks the smallest cache reaching the
-// target hit rate within the VM's share; then QMP sets the xbzrle capability
-// and the cache size and starts the migration. While they run, query-migrate
+// target hit rate. VMs whose profiles end together decide together: each
+// gets its ideal when all fit, else allocate.ts shares what is left by hits
+// per byte; a VM still profiling has its even share held. Then QMP sets the
+// cache size and the xbzrle capability and starts the migration. While they run, query-migrate
 // is polled; when one ends its budget returns and the others may grow, if
 // their curves say the gain over the next passes beats the refill (a resize
 // in QEMU starts from an empty cache).
@@ -24,6 +26,7 @@ import { QmpClient } from '../qmp/client';
 import { QmpError } from '../qmp/errors';
 import type { MigrationInfo } from '../qmp/types';
 import { formatBytes, formatPercent, nextPowerOfTwo, parseBudget, parseFraction } from '../util/sizes';
+import { allocate, type Claim } from './allocate';
 import { cacheCost, largestCacheWithin } from './cost';
 
 export interface GovernorOptions {
@@ -119,7 +122,10 @@ interface Vm {
   name: string;
   opts: MigrateOptions;
   client: QmpClient | null;
+  profiled: boolean;
   decided: boolean;
+  /** Set when another VM's decision could not be applied to this one: its own run fails with it. */
+  failure: Error | null;
   size: number;
   charged: number;
   curve: CurvePoint[] | null;
@@ -189,7 +195,9 @@ export class Governor extends EventEmitter {
       name,
       opts: options,
       client: null,
+      profiled: false,
       decided: false,
+      failure: null,
       size: 0,
       charged: 0,
       curve: null,
@@ -232,7 +240,10 @@ export class Governor extends EventEmitter {
       const before = await q.execute('query-migrate');
       if (vm.opts.start !== false && (before.status === 'active' || before.status === 'setup')) throw new Error(`a migration is already ${before.status} on this QEMU`);
       await this.profile(vm);
+      vm.profiled = true;
+      await this.awaitPeers(vm);
       await this.exclusive(() => this.decideStart(vm));
+      if (vm.failure) throw vm.failure;
       if (vm.opts.start !== false) await q.execute('migrate', { uri: vm.opts.uri });
       await this.poll(vm);
     } catch (err) {
@@ -317,30 +328,64 @@ export class Governor extends EventEmitter {
     return p ? p.hitRate : null;
   }
 
-  private async decideStart(vm: Vm): Promise<void> {
-    const q = vm.client!;
-    const live = this.vms.filter((v) => v.live);
-    const share = Math.floor(this.budget / live.length);
-    const undecidedOthers = live.filter((v) => v !== vm && !v.decided).length;
-    const free = this.budget - this.used;
-    const cap = Math.max(0, free - undecidedOthers * share);
-    const capSize = largestCacheWithin(cap, PAGE);
-    let size: number;
-    let reason: string;
-    if (vm.ideal === 0) {
-      size = 0;
-      reason = vm.report.profile?.pays === false ? `XBZRLE does not pay: ${vm.report.profile.sentence}` : 'no dirtying seen';
-    } else if (capSize === 0) {
-      size = 0;
-      reason = `no budget left (${formatBytes(free)} free, ${formatBytes(undecidedOthers * share)} held for ${undecidedOthers} VM(s) still profiling)`;
-    } else if (vm.ideal <= capSize) {
-      size = vm.ideal;
-      reason = vm.curve ? `the smallest cache reaching the ${formatPercent(this.target, 0)} target (or where hits stop growing)` : 'sized from QEMU\'s dirty rate';
-    } else {
-      size = this.bestWithin(vm, capSize);
-      reason = `the budget stops short of ${formatBytes(vm.ideal)}: largest useful cache within ${formatBytes(cap)}`;
+  // A VM whose profile has ended waits, at most one profile's length, for
+  // peers still profiling: VMs started together then share the budget by
+  // their curves, not by which profile happened to end first.
+  private async awaitPeers(vm: Vm): Promise<void> {
+    const until = Date.now() + Math.max(1, this.profileSeconds) * 1000;
+    while (!vm.decided && Date.now() < until && this.vms.some((v) => v !== vm && v.live && !v.profiled)) {
+      await sleep(50, undefined, { signal: this.stop.signal });
     }
-    vm.decided = true;
+  }
+
+  // Decides every VM whose profile has ended and that is not decided yet
+  // (vm among them, unless a peer's batch already took it).
+  private async decideStart(vm: Vm): Promise<void> {
+    if (vm.decided) return;
+    const live = this.vms.filter((v) => v.live);
+    const batch = live.filter((v) => v.profiled && !v.decided);
+    const held = live.filter((v) => !v.profiled).length;
+    const share = Math.floor(this.budget / live.length);
+    const free = this.budget - this.used;
+    const cap = Math.max(0, free - held * share);
+    const heldNote = held ? `, ${formatBytes(held * share)} held for ${held} VM(s) still profiling` : '';
+    const sizes = batch.length === 1 ? [this.sizeAlone(vm, cap)] : allocate(batch.map((v) => this.claim(v)), cap, PAGE);
+    for (const [i, v] of batch.entries()) {
+      const size = sizes[i];
+      const peers = batch.filter((p) => p !== v).map((p) => p.name).join(', ');
+      let reason: string;
+      if (v.ideal === 0) reason = v.report.profile?.pays === false ? `XBZRLE does not pay: ${v.report.profile.sentence}` : 'no dirtying seen';
+      else if (size === v.ideal) reason = v.curve ? `the smallest cache reaching the ${formatPercent(this.target, 0)} target (or where hits stop growing)` : "sized from QEMU's dirty rate";
+      else if (batch.length === 1) reason = size === 0 ? `no budget left (${formatBytes(free)} free${heldNote})` : `the budget stops short of ${formatBytes(v.ideal)}: largest useful cache within ${formatBytes(cap)}`;
+      else reason = `${formatBytes(cap)} left${heldNote} does not fit ${formatBytes(v.ideal)} beside ${peers}: ${size === 0 ? 'it saves more there' : 'the most hits per byte among them'}`;
+      v.decided = true;
+      try {
+        await this.apply(v, size, reason);
+      } catch (err) {
+        v.failure = err as Error; // its own run fails with it; the batch goes on
+      }
+    }
+  }
+
+  // A VM deciding alone: its ideal if it fits, else the best within the cap.
+  private sizeAlone(vm: Vm, cap: number): number {
+    const capSize = largestCacheWithin(cap, PAGE);
+    if (vm.ideal === 0 || capSize === 0) return 0;
+    return vm.ideal <= capSize ? vm.ideal : this.bestWithin(vm, capSize);
+  }
+
+  private claim(v: Vm): Claim {
+    const rate = v.report.profile?.dirtyBytesPerSecond ?? 0;
+    if (v.curve) return { ideal: v.ideal, rate, sizes: v.curve.map((c) => c.size).filter((s) => s <= v.ideal), hitRate: (s) => this.hitRate(v, s) ?? 0 };
+    // Only a rate: hits are taken to grow with the size up to the ideal.
+    const sizes: number[] = [];
+    for (let s = 256 << 10; s < v.ideal; s *= 2) sizes.push(s);
+    if (v.ideal > 0) sizes.push(v.ideal);
+    return { ideal: v.ideal, rate, sizes, hitRate: (s) => (v.ideal > 0 ? Math.min(1, s / v.ideal) : 0) };
+  }
+
+  private async apply(vm: Vm, size: number, reason: string): Promise<void> {
+    const q = vm.client!;
     if (size > 0) {
       this.charge(vm, size, cacheCost(size, PAGE));
       // Size first: the capability on with QEMU's default 64 MiB standing would be a cache outside the budget.
@@ -351,7 +396,6 @@ export class Governor extends EventEmitter {
     }
     this.decision(vm, 0, size, reason);
   }
-
   // The smallest size within `capSize` whose hit rate is within a point of the best within it.
   private bestWithin(vm: Vm, capSize: number): number {
     if (!vm.curve) return capSize;
