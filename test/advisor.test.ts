@@ -350,6 +350,19 @@ describe('recommend', () => {
     expect(r.sentence).toMatch(/^XBZRLE will not pay here: /);
   });
 
+  test('overflow is a proxy: where the saving is measured and passes 20%, XBZRLE pays', () => {
+    // Pages are multiples of 4, so p % 5 < 3 is 60% of them: they overflow (a full page each); 40% encode to 64 bytes.
+    const r = advisorOf(hot, { ramBytes: 16384 * P }, (p) => (p % 5 < 3 ? P : 64)).recommend();
+    expect(r.saving!).toBeGreaterThan(PAYS_AT);
+    expect(r.pays).toBe(true);
+    expect(r.reasons).toEqual([]);
+    // The same overflow with a saving below 20% does not pay, and the overflow is the reason given.
+    const low = advisorOf(hot, { ramBytes: 16384 * P }, (p) => (p % 20 < 16 ? P : 64)).recommend(); // pages are multiples of 4: 80% overflow
+    expect(low.saving!).toBeLessThan(PAYS_AT);
+    expect(low.pays).toBe(false);
+    expect(low.reasons.join()).toMatch(/^80% of re-dirtied pages overflow/);
+  });
+
   test('mostly misses: pages are not dirtied again', () => {
     const fresh = Array.from({ length: 10 }, (_, g) => Array.from({ length: 1000 }, (_, i) => g * 1000 + i + (i % 10 === 0 ? -g * 1000 : 0)));
     const r = advisorOf(fresh, {}, () => 50).recommend();

@@ -460,10 +460,11 @@ export class CacheAdvisor {
     } else if (limitedBy === 'budget' && c.hitRate < 0.5) {
       out.push(`the budget allows only ${formatBytes(c.size)}, where ${formatPercent(1 - c.hitRate, 0)} of dirty pages miss`);
     }
-    if (!out.length && c.saving !== null && c.saving < PAYS_AT) {
-      out.push(`it would save only ${formatPercent(c.saving, 0)} of re-sent bytes`);
-    }
-    return out;
+    // Overflow and misses only stand in for the saving: where the trace
+    // measured it (page contents known), the saving decides, and they say why it is low.
+    if (c.saving === null) return out;
+    if (c.saving >= PAYS_AT) return [];
+    return out.length ? out : [`it would save only ${formatPercent(c.saving, 0)} of re-sent bytes`];
   }
 
   private sentence(r: Recommendation, smallest: number): string {
