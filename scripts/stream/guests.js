@@ -73,10 +73,10 @@ class Lab {
     return initrd;
   }
 
-  args(name, scale, roundMs) {
+  args(name, scale, roundMs, ramMiB = this.ramMiB) {
     return [
       '-nodefaults', '-no-user-config', '-display', 'none', '-smp', '1', '-no-reboot',
-      '-machine', 'pc,accel=tcg', '-m', `${this.ramMiB}M`,
+      '-machine', 'pc,accel=tcg', '-m', `${ramMiB}M`,
       '-kernel', this.tools.kernel, '-initrd', this.initrd,
       '-append', `console=ttyS0 panic=-1 quiet dirty=${scale},${roundMs}`,
       '-serial', `file:${path.join(this.work, `${name}.console.log`)}`,
@@ -97,9 +97,9 @@ class Lab {
     return child;
   }
 
-  /** A source guest running dirty.c at `scale`; resolves once the program runs. */
-  async source(name, { scale = 1, roundMs = 20, timeoutMs = 150_000 } = {}) {
-    const child = this.spawn(name, this.args(name, scale, roundMs));
+  /** A source guest running dirty.c at `scale`; resolves once the program runs. `ramMiB` defaults to the lab's. */
+  async source(name, { scale = 1, roundMs = 20, timeoutMs = 150_000, ramMiB = this.ramMiB } = {}) {
+    const child = this.spawn(name, this.args(name, scale, roundMs, ramMiB));
     const log = path.join(this.work, `${name}.console.log`);
     const until = Date.now() + timeoutMs;
     for (;;) {
@@ -111,10 +111,10 @@ class Lab {
     return child;
   }
 
-  /** A paused destination listening on a unix socket; `uri` is what the source migrates to. */
-  destination(name) {
+  /** A paused destination listening on a unix socket; `uri` is what the source migrates to. Its RAM must be its source's. */
+  destination(name, { ramMiB = this.ramMiB } = {}) {
     const sock = path.join(this.work, `${name}.incoming`);
-    const child = this.spawn(name, [...this.args(name, 1, 20), '-S', '-incoming', `unix:${sock}`]);
+    const child = this.spawn(name, [...this.args(name, 1, 20, ramMiB), '-S', '-incoming', `unix:${sock}`]);
     child.uri = `unix:${sock}`;
     return child;
   }
