@@ -31,11 +31,11 @@ struct Avx512 {
   // The tight loop's one test per chunk uses 32-byte loads: streaming from
   // DRAM (COLD rows), a loop of 64-byte loads ran 15-30% slower on Zen 5,
   // and the same speed in L2. No run open: XORs ORed (zero: all equal);
-  // one open: compares for equal ORed (zero: all differ). A chunk with
-  // something in it (the one that ends the loop) reads its 256 bytes again
-  // for its four masks, with 64-byte compares. One
-  // accumulator, not an array of eight: the array spilled to the stack and
-  // the function stopped inlining (L2 rows about 20% slower).
+  // one open: compares for equal ORed (zero: all differ). The chunk that
+  // ends the loop reads its 256 bytes again for its four masks, with
+  // 64-byte compares. One accumulator, not an array of eight: the array
+  // spilled to the stack and the function stopped inlining (L2 rows about
+  // 20% slower).
   XBZRLE_WALK_TARGET static inline __m256i load32(const uint8_t* p) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
   }
