@@ -4,8 +4,8 @@
 // Validation is bound by one serial chain: where a pair starts depends on
 // the length of the pair before. Its fast path (a pair with one-byte
 // lengths) keeps that chain to one load and one add and decides every check
-// with one branch; it also notes where each run goes, so that the apply
-// pass copies runs without walking the chain a second time.
+// with one branch. A delta of many pairs is applied in the same pass, into
+// a copy of the page on the stack that replaces the page's bytes at the end.
 #include "xbzrle.h"
 #include "arch.h"
 #include "uleb128.h"
@@ -95,60 +95,38 @@ inline size_t run_src(Run r) { return static_cast<uint32_t>(r); }
 inline size_t run_pos(Run r) { return static_cast<uint16_t>(r >> 32); }
 inline size_t run_n(Run r) { return static_cast<uint16_t>(r >> 48); }
 
-// The fast path of the validating pass: pairs whose two lengths are one
-// byte each, 1..127 (so an empty first zero run goes to check_pair), whose
-// run fits the page, and that leave at least two bytes of delta after them
-// (so the next pair can be read without another check). Stops at the first
-// other pair, which check_pair then reads exactly.
-// kNote: also note each run in runs[k] while k < cap.
-template <bool kNote>
-inline void scan_fast(const uint8_t* d, size_t s, size_t size, size_t* i_io, size_t* pos_io,
-                      Run* runs, size_t cap, size_t* k_io) {
-  size_t i = *i_io, pos = *pos_io, k = *k_io;
-  if (s < 2 || i > s - 2) return;
-  // Walk with a pointer: the chain is then one load with a simple address
-  // and one add.
-  const uint8_t* p = d + i;
-  const uint8_t* const last = d + s - 2;  // a pair may end here at most to stay on the fast path
-  for (;;) {
-    uint16_t w;  // z, n: both in 1..127 iff no byte has bit 7 before or after subtracting 1
-    std::memcpy(&w, p, 2);
-    const size_t z = p[0], n = p[1];  // n from its own load: the chain is load + add
-    const uint8_t* const next = p + 2 + n;
-    const size_t next_pos = pos + z + n;
-    const bool ok = !(((w - 0x0101u) | w) & 0x8080u) & (next_pos <= size) & (next <= last) &
-                    (!kNote | (k < cap));
-    if (!ok) break;
-    if (kNote) runs[k++] = make_run(static_cast<size_t>(p - d) + 2, pos + z, n);
-    p = next;
-    pos = next_pos;
-  }
-  i = static_cast<size_t>(p - d);
-  *i_io = i;
-  *pos_io = pos;
-  *k_io = k;
-}
+// A pair whose two lengths are one byte each, 1..127: true iff no byte of
+// w = z | n << 8 has bit 7 set before or after subtracting 1.
+inline bool short_pair(uint16_t w) { return !(((w - 0x0101u) | w) & 0x8080u); }
 
-// The validating pass. With `runs`, it also notes where the first `cap`
-// changed runs go, so that the apply pass copies them without walking the
-// pair chain again; *noted gets how many it noted.
-long scan(const uint8_t* d, size_t s, size_t size, DecodeError* err, Run* runs, size_t cap,
-          size_t* noted) {
-  size_t i = 0, pos = 0, k = 0;
+// The validating pass alone (decode_check). Its fast path takes pairs with
+// one-byte lengths whose run fits the page and that leave at least two
+// bytes of delta after them, so the next pair is read without another
+// check; every other pair goes to check_pair, which reads it exactly.
+long scan(const uint8_t* d, size_t s, size_t size, DecodeError* err) {
+  size_t i = 0, pos = 0;
   while (i < s) {
-    if (runs && k < cap) {
-      scan_fast<true>(d, s, size, &i, &pos, runs, cap, &k);
-    } else {
-      scan_fast<false>(d, s, size, &i, &pos, nullptr, 0, &k);
+    if (s >= 2 && i <= s - 2) {
+      // A pointer walk keeps the chain to one load and one add.
+      const uint8_t* p = d + i;
+      const uint8_t* const last = d + s - 2;
+      for (;;) {
+        uint16_t w;
+        std::memcpy(&w, p, 2);
+        const size_t z = p[0], n = p[1];  // n from its own load: the chain is load + add
+        const uint8_t* const next = p + 2 + n;
+        const size_t next_pos = pos + z + n;
+        if (!(short_pair(w) & (next_pos <= size) & (next <= last))) break;
+        p = next;
+        pos = next_pos;
+      }
+      i = static_cast<size_t>(p - d);
     }
     if (i < s) {
       size_t n;
       if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
-      // The run just checked ends at i in the delta and at pos in the page.
-      if (runs && k < cap) runs[k++] = make_run(i - n, pos - n, n);
     }
   }
-  if (noted) *noted = k;
   return static_cast<long>(pos);
 }
 
@@ -179,47 +157,88 @@ long decode_small(const uint8_t* d, size_t s, uint8_t* page, size_t size, Decode
   return static_cast<long>(pos);
 }
 
+// Copies whole 32-byte blocks until at least n bytes are copied (one block
+// when n is 0): the caller has proved the reads in bounds and owns the
+// bytes the last block writes past n.
+inline void copy_blocks(uint8_t* dst, const uint8_t* src, size_t n) {
+  size_t k = 0;
+  do {
+    std::memcpy(dst + k, src + k, 32);
+    k += 32;
+  } while (k < n);
+}
+
+// Many pairs: the new page is built in one pass that validates and copies
+// at once, into `out` on the stack; the page gets out's bytes only once the
+// whole delta is known good, so a bad delta leaves it untouched. Each pair
+// copies its unchanged bytes from the page and its changed run from the
+// delta into out, both in whole 32-byte blocks: what a block writes past
+// its run lies at or after the next pair's start and is written again by
+// that pair, so every byte's last write is its right value. Only
+// out[lo, end) is copied back, from the first run's start to the last
+// run's end: the page already holds the bytes outside it.
 XBZRLE_NOINLINE long decode_large(const uint8_t* d, size_t s, uint8_t* page, size_t size,
                                   DecodeError* err) {
-  // 4 KiB of stack: every run of a 10%-changed 4 KiB page, half of a
-  // 50%-random one; runs past the first kCap are found by walking the pairs.
-  constexpr size_t kCap = 512;
-  Run runs[kCap];
-  size_t noted = 0;
-  const long covered = scan(d, s, size, err, runs, kCap, &noted);
-  if (covered < 0) return covered;
-  // Valid: every length below is in bounds, proved by scan.
-  for (size_t k = 0; k < noted; k++)
-    copy_run(page + run_pos(runs[k]), d + run_src(runs[k]), run_n(runs[k]));
-  // Runs past the first kCap: walk the rest of the pairs.
-  size_t i = 0, pos = 0;
-  if (noted) {
-    const Run last = runs[noted - 1];
-    i = run_src(last) + run_n(last);
-    pos = run_pos(last) + run_n(last);
+  // Where out sits in a 4 KiB frame matters on x86: a load just after a
+  // store to an address with the same bits 0..11 waits for it (4K
+  // aliasing). The loop stores to out[q..] and loads page[q..] and the
+  // delta; out is put midway on the longer arc between the page's and the
+  // delta's place in the frame, at least 1 KiB from either (placed at the
+  // page's own offset, the loop ran up to 1.8x slower).
+  const uintptr_t pa = reinterpret_cast<uintptr_t>(page);
+  const uintptr_t a = (reinterpret_cast<uintptr_t>(d) - pa) & 4095;
+  const uintptr_t mid = a >= 2048 ? a / 2 : (a + 4096) / 2;  // out - page
+  alignas(64) uint8_t buf[kMaxPageSize + 64 + 4096];
+  const uintptr_t shift = (pa + mid - reinterpret_cast<uintptr_t>(buf)) & 4095;
+  uint8_t* const out = buf + shift;
+  // The first pair goes the exact way: its zero run is not copied (lo).
+  size_t i = 0, pos = 0, n = 0;
+  if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
+  const size_t lo = pos - n;
+  std::memcpy(out + lo, d + i - n, n);
+  while (i < s) {
+    // The block path: a short pair whose blocks stay inside the page
+    // (next_pos + 32 <= size) and inside the delta (next + 32 <= d + s).
+    // z and n are read once and every bound is taken from them, so a delta
+    // another thread rewrites meanwhile yields a wrong page, never an
+    // access outside the buffers.
+    // (A local q, not pos: pos's address goes to check_pair, and a store
+    // through out might then reach it, so pos would be stored every pair.)
+    if (s - i > 34 && size > 32) {
+      const uint8_t* p = d + i;
+      const uint8_t* const last = d + s - 32;
+      const size_t end = size - 32;
+      size_t q = pos;
+      for (;;) {
+        uint16_t w;
+        std::memcpy(&w, p, 2);
+        const size_t z = p[0], nn = p[1];
+        const uint8_t* const next = p + 2 + nn;
+        const size_t next_q = q + z + nn;
+        if (!(short_pair(w) & (next_q <= end) & (next <= last))) break;
+        copy_blocks(out + q, page + q, z);
+        copy_blocks(out + q + z, p + 2, nn);
+        p = next;
+        q = next_q;
+      }
+      i = static_cast<size_t>(p - d);
+      pos = q;
+    }
+    if (i < s) {
+      const size_t from = pos;
+      if (check_pair(d, s, size, &i, &pos, &n, err) < 0) return -1;
+      std::memcpy(out + from, page + from, pos - n - from);
+      std::memcpy(out + pos - n, d + i - n, n);
+    }
   }
-  // The bounds are checked again here: the delta may be memory another
-  // thread rewrites between the two passes (an async batch whose caller
-  // keeps writing); then the page gets whatever was read, never a write
-  // outside it.
-  while (s - i >= 2) {
-    size_t z, n, k;
-    if (!(k = uleb_get(d + i, &z)) || z > size - pos) break;
-    i += k;
-    pos += z;
-    if (s - i < 2 || !(k = uleb_get(d + i, &n)) || n == 0 || n > size - pos || n > s - i - k) break;
-    i += k;
-    copy_run(page + pos, d + i, n);
-    i += n;
-    pos += n;
-  }
-  return covered;
+  std::memcpy(page + lo, out + lo, pos - lo);
+  return static_cast<long>(pos);
 }
 
 }  // namespace
 
 long decode_check(const uint8_t* d, size_t s, size_t size, DecodeError* err) {
-  return scan(d, s, size, err, nullptr, 0, nullptr);
+  return scan(d, s, size, err);
 }
 
 long decode(const uint8_t* d, size_t s, uint8_t* page, size_t size, DecodeError* err) {
