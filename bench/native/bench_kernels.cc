@@ -427,7 +427,7 @@ int main(int argc, char** argv) {
   };
   if (samples <= 0) samples = quick ? 7 : 21;
   size_t nk;
-  const xbzrle::Kernel* ks = xbzrle::supported_kernels(&nk);
+  const xbzrle::Kernel* ks = xbzrle::all_encoders(&nk);
   for (size_t i = 0; i < nk; i++)
     if (only_kernels.empty() ||
         only_kernels.find(std::string(",") + ks[i].name + ",") != std::string::npos)

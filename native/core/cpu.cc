@@ -53,7 +53,10 @@ uint64_t xgetbv0() {
 
 CpuFeatures detect() {
   CpuFeatures f{};
-  const uint32_t max_leaf = cpuid(0, 0).eax;
+  const Regs l0 = cpuid(0, 0);
+  const uint32_t max_leaf = l0.eax;
+  // The vendor string "AuthenticAMD" in EBX, EDX, ECX.
+  f.amd = l0.ebx == 0x68747541 && l0.edx == 0x69746e65 && l0.ecx == 0x444d4163;
   const Regs l1 = cpuid(1, 0);
   f.sse2 = (l1.edx >> 26) & 1;
   const bool osxsave = (l1.ecx >> 27) & 1;

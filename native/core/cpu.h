@@ -9,6 +9,7 @@ struct CpuFeatures {
   bool avx2;      // AVX2 + BMI1/2, with the OS saving YMM state
   bool avx512bw;  // AVX-512F/BW + AVX2 + BMI1/2, with the OS saving ZMM and opmask state
   bool neon;
+  bool amd;       // vendor AuthenticAMD (some kernels stream DRAM faster with narrower loads)
 };
 
 // Detected on first call (thread-safe: a function-local static).

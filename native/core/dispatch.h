@@ -17,6 +17,10 @@ const Kernel* supported_kernels(size_t* count);
 const Kernel* find_kernel(const char* name);
 // The best supported kernel.
 const Kernel* best_kernel();
+// The supported kernels, then the variants this CPU can run but dispatch did
+// not pick for it (named "<kernel>-<variant>"): what tests, fuzzers and the
+// native bench check and time, so that every variant is proven on any host.
+const Kernel* all_encoders(size_t* count);
 
 }  // namespace xbzrle
 

@@ -32,8 +32,12 @@ long encode_sse2(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t*
                  size_t limit);
 long encode_avx2(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
                  size_t limit);
-long encode_avx512bw(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
-                     size_t limit);
+// The AVX-512BW kernel in two variants, the same bytes: the loop over quiet
+// chunks reads 32 or 64 bytes a load (dispatch.cc picks one per vendor).
+long encode_avx512bw_q32(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                         size_t limit);
+long encode_avx512bw_q64(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,
+                         size_t limit);
 #endif
 #if defined(XBZRLE_ARM64)
 long encode_neon(const uint8_t* oldp, const uint8_t* newp, size_t size, uint8_t* out,

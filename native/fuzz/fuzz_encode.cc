@@ -13,7 +13,7 @@
 //                         3 comb:  every k-th byte of new changed
 //   u8 x3               misalignment (0..63) of old, new and out
 //
-// Checks, for every kernel in xbzrle::supported_kernels(): same return and
+// Checks, for every kernel in xbzrle::all_encoders(): same return and
 // bytes as encode_portable; nothing written outside [out, out + limit) (guard
 // bytes around a padded buffer, and a second run into an exactly-sized heap
 // block for AddressSanitizer); overflow iff the reference encoding is longer
@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   size_t nk = 0;
-  const xbzrle::Kernel* kernels = xbzrle::supported_kernels(&nk);
+  const xbzrle::Kernel* kernels = xbzrle::all_encoders(&nk);
   FUZZ_CHECK(nk >= 1, "no supported kernel");
   for (size_t k = 0; k < nk; k++) {
     const xbzrle::Kernel& K = kernels[k];

@@ -426,6 +426,17 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i < nk; i++)
     EXPECT(xbzrle::find_kernel(ks[i].name) == &ks[i], "find_kernel(%s)", ks[i].name);
   EXPECT(xbzrle::find_kernel("nope") == nullptr, "find_kernel(nope)");
+  // Parity below covers every variant this CPU runs, picked for it or not.
+  const xbzrle::Kernel* const supported = ks;
+  const size_t nsupported = nk;
+  ks = xbzrle::all_encoders(&nk);
+  EXPECT(nk >= nsupported, "all_encoders shorter than supported_kernels");
+  for (size_t i = 0; i < nsupported && i < nk; i++)
+    EXPECT(ks[i].encode == supported[i].encode, "all_encoders[%zu] is not %s", i,
+           supported[i].name);
+  std::printf("encoders checked:");
+  for (size_t i = 0; i < nk; i++) std::printf(" %s", ks[i].name);
+  std::printf("\n");
 
   // Sizes: every size up to 300 (all tail shapes, pages below one block),
   // around every multiple of 64 up to 1 KiB, the usual page sizes and the
