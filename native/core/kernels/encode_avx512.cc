@@ -37,8 +37,8 @@ struct Avx512 {
   // depends on the core, so both exist and dispatch.cc picks per vendor:
   // on Zen 5, 64-byte loads from DRAM (COLD rows) ran 15-30% slower than
   // 32-byte ones and the same in L2; on a Xeon (Emerald Rapids) 32-byte
-  // loads made L2 rows 10-25% slower (L2 b at 1.18-1.31x the memcmp floor,
-  // 0.92-0.99x with 64-byte loads). One accumulator, not an array: an
+  // loads made L2 a, b and d 15-25% slower (L2 b at 1.19-1.31x the memcmp
+  // floor, 0.92-0.99x with 64-byte loads). One accumulator, not an array: an
   // array of eight spilled to the stack and the function stopped inlining.
   XBZRLE_WALK_TARGET static inline __m256i load32(const uint8_t* p) {
     return _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
